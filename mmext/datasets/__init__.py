@@ -1,0 +1,1 @@
+"""Dataset classes, annotation checks and split logic."""

@@ -1,0 +1,26 @@
+"""Errors that a user can act on.
+
+Every error mmext raises for a user's mistake derives from :class:`MmextError`. Its message is complete on its
+own (which file, which id, what is wrong, what to do), so the command-line tools print it as one line and exit
+non-zero instead of showing a traceback from deep inside mmengine or mmdet.
+"""
+
+
+class MmextError(Exception):
+    """A problem with the user's input (config, data, checkpoint, arguments) that the message explains."""
+
+
+class ConfigError(MmextError):
+    """A config file is missing, unreadable, or names something that does not exist."""
+
+
+class DatasetError(MmextError):
+    """An annotation file or image is missing or broken."""
+
+
+class CheckpointError(MmextError):
+    """A checkpoint is missing, unreadable, or refused for safety."""
+
+
+class RegistrationError(MmextError):
+    """A module could not be registered (for example its name is already taken)."""

@@ -1,0 +1,4 @@
+"""Pictures a user looks at instead of reading logs."""
+from mmext.visualization.draw import class_palette, draw_boxes, make_grid
+
+__all__ = ['class_palette', 'draw_boxes', 'make_grid']

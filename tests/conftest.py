@@ -1,0 +1,44 @@
+"""Shared fixtures: a tiny copy of the synthetic demo dataset and helpers to run the tools."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_CONFIG = 'configs/demo/retinanet_r18_fpn_10e_demo.py'
+
+
+@pytest.fixture(scope='session')
+def tiny_coco(tmp_path_factory) -> dict:
+    """16 train and 8 val images of the synthetic shapes (generated once per test session)."""
+    from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
+    out = tmp_path_factory.mktemp('tiny_coco')
+    paths = make_synthetic_coco(str(out), SyntheticSpec(num_train=16, num_val=8))
+    return dict(paths, root=str(out))
+
+
+def demo_data_options(data: dict) -> list[str]:
+    """``--cfg-options`` that point the demo config at another copy of the synthetic data."""
+    root = data['root'].rstrip('/') + '/'
+    return [f'{split}_dataloader.dataset.data_root={root}' for split in ('train', 'val', 'test')] + [
+        f'val_evaluator.ann_file={data["val"]}', f'test_evaluator.ann_file={data["val"]}']
+
+
+def quick_options(work_dir: Path, epochs: int = 1) -> list[str]:
+    """Options that make a demo run take seconds: few epochs, no workers, batch 4."""
+    return [f'train_cfg.max_epochs={epochs}', 'train_dataloader.num_workers=0',
+            'train_dataloader.persistent_workers=False', 'val_dataloader.num_workers=0',
+            'val_dataloader.persistent_workers=False', 'test_dataloader.num_workers=0',
+            'test_dataloader.persistent_workers=False', 'default_hooks.logger.interval=1']
+
+
+def run_tool(args: list[str], timeout: int = 600, env: dict | None = None, cwd: Path = ROOT
+             ) -> subprocess.CompletedProcess:
+    """Run a Python command (``tools/x.py ...`` or ``-m ...``) in a fresh interpreter; output captured."""
+    full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
+    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env, capture_output=True, text=True,
+                          timeout=timeout)

@@ -1,0 +1,86 @@
+"""The demo config trained for real, through mmext's tools/train.py and through mmdet's own."""
+import math
+import re
+import socket
+from pathlib import Path
+
+import cv2
+import mmdet
+import pytest
+import torch
+
+from tests.conftest import DEMO_CONFIG, demo_data_options, quick_options, run_tool
+
+pytestmark = pytest.mark.e2e
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _losses(log: str) -> list[float]:
+    return [float(v) for v in re.findall(r'\bloss: (\S+)', log)]
+
+
+def test_train_evaluate_draw_then_resume(tiny_coco, tmp_path):
+    work = tmp_path / 'work'
+    opts = demo_data_options(tiny_coco) + quick_options(work, epochs=1)
+    first = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(work), '--cfg-options', *opts])
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert re.search(r'bbox mAP \(val\):\s+\d\.\d{3}', first.stdout)
+    assert f'checkpoint:      {work}/epoch_1.pth' in first.stdout
+    png = cv2.imread(str(work / 'predictions.png'))
+    assert png is not None and png.shape[0] > 100 and png.shape[1] > 100
+    assert _losses(first.stdout) and all(math.isfinite(v) for v in _losses(first.stdout))
+
+    # Resume (no value: the latest checkpoint in the work dir) on torch >= 2.6 with weights_only=True.
+    opts = demo_data_options(tiny_coco) + quick_options(work, epochs=2)
+    second = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(work), '--resume', '--cfg-options',
+                       *opts])
+    assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-3000:]
+    assert 'resumed epoch: 1' in second.stdout
+    ckpt = torch.load(work / 'epoch_2.pth', weights_only=False)  # our own file, just written
+    assert ckpt['meta']['epoch'] == 2
+
+
+def test_mmdets_own_train_script_with_custom_imports(tiny_coco, tmp_path):
+    """The config imports mmext through custom_imports and uses runner_type='MMExtRunner'."""
+    script = Path(mmdet.__file__).parent / '.mim' / 'tools' / 'train.py'
+    assert script.is_file()
+    work = tmp_path / 'work'
+    result = run_tool([str(script), DEMO_CONFIG, '--work-dir', str(work), '--cfg-options',
+                       *demo_data_options(tiny_coco), *quick_options(work, epochs=1)])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'coco/bbox_mAP' in result.stdout
+    assert (work / 'epoch_1.pth').is_file()
+    assert (work / 'predictions.png').is_file()  # PredictionGridHook came from mmext
+
+
+def test_two_process_gloo_training_on_cpu(tiny_coco, tmp_path):
+    work = tmp_path / 'work'
+    result = run_tool(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(_free_port()),
+                       'tools/train.py', DEMO_CONFIG, '--launcher', 'pytorch', '--work-dir', str(work),
+                       '--cfg-options', *demo_data_options(tiny_coco), *quick_options(work, epochs=1)],
+                      env={'OMP_NUM_THREADS': '1'})
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert re.search(r'World size: 2|world_size: 2|Distributed training: True', out)
+    assert _losses(out) and all(math.isfinite(v) for v in _losses(out))
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']
+    assert out.count('mmext: training finished') == 1  # the summary comes from rank 0 only
+
+
+@pytest.mark.parametrize('args, message', [
+    (['configs/demo/no_such_config.py'], 'error: config file configs/demo/no_such_config.py does not exist'),
+    ([DEMO_CONFIG, '--cfg-options', 'model.neck.type=NoSuchNeck'],
+     "error: type='NoSuchNeck' is not registered in mmdet's 'model' registry"),
+    ([DEMO_CONFIG, '--cfg-options', 'train_dataloader.dataset.data_root=/no/such/dir/'],
+     "error: dataloader.dataset.ann_file: annotation file '/no/such/dir/annotations/train.json' does not exist"),
+])
+def test_plain_mistakes_give_one_readable_line(args, message, tmp_path):
+    result = run_tool(['tools/train.py', *args[:1], '--work-dir', str(tmp_path), *args[1:]])
+    assert result.returncode == 1
+    assert 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(message), result.stderr[-2000:]

@@ -1,0 +1,51 @@
+import pytest
+
+import mmext  # noqa: F401
+from mmext.engine.config import check_dataset_paths, check_evaluator_paths, explain_build_error, load_config
+from mmext.errors import ConfigError
+
+DEMO = 'configs/demo/retinanet_r18_fpn_10e_demo.py'
+
+
+def test_demo_config_loads_with_options():
+    cfg = load_config(DEMO, {'train_cfg.max_epochs': 3})
+    assert cfg.train_cfg.max_epochs == 3
+    assert cfg.runner_type == 'MMExtRunner'
+    assert cfg.model.backbone.depth == 18
+
+
+def test_missing_config_suggests_close_names():
+    with pytest.raises(ConfigError, match=r'does not exist\. Did you mean: .*retinanet_r18_fpn_10e_demo\.py'):
+        load_config('configs/demo/retinanet_r18_fpn_10e_dem.py')
+
+
+def test_config_syntax_error_names_file_and_line(tmp_path):
+    bad = tmp_path / 'bad.py'
+    bad.write_text('model = dict(\n  type="RetinaNet",,\n)\n')
+    with pytest.raises(ConfigError, match='line 2'):
+        load_config(str(bad))
+
+
+def test_unregistered_type_lists_close_names():
+    err = KeyError('class `RetinaNet` in mmdet/models/detectors/retinanet.py: BiFPNN is not in the '
+                   'mmdet::model registry. Please check whether the value of `BiFPNN` is correct')
+    readable = explain_build_error(err)
+    assert isinstance(readable, ConfigError)
+    assert "type='BiFPNN' is not registered in mmdet's 'model' registry" in str(readable)
+    assert 'custom_imports' in str(readable)
+    assert explain_build_error(KeyError('some other key')) is None
+
+
+def test_missing_dataset_paths_are_named(tmp_path):
+    (tmp_path / 'ann.json').write_text('{}')
+    ok = dict(data_root=str(tmp_path), ann_file='ann.json', data_prefix=dict(img=''))
+    check_dataset_paths(ok, 'train_dataloader.dataset')
+    with pytest.raises(ConfigError, match=r"train_dataloader\.dataset\.ann_file: .*missing\.json' does not exist"):
+        check_dataset_paths(dict(ok, ann_file='missing.json'), 'train_dataloader.dataset')
+    with pytest.raises(ConfigError, match=r"data_prefix\.img: image folder .*imgs' does not exist"):
+        check_dataset_paths(dict(ok, data_prefix=dict(img='imgs')), 'train_dataloader.dataset')
+    wrapped = dict(type='RepeatDataset', times=2, dataset=dict(ok, ann_file='missing.json'))
+    with pytest.raises(ConfigError, match='missing.json'):
+        check_dataset_paths(wrapped, 'train_dataloader.dataset')
+    with pytest.raises(ConfigError, match='make_demo_data'):
+        check_evaluator_paths(dict(type='CocoMetric', ann_file='data/demo/annotations/nope.json'), 'val_evaluator')

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Install mmext's stack into a virtual environment, in the order that works on current PyTorch.
+# Usage: tools/install_stack.sh VENV_DIR
+#
+# Order matters:
+#   1. torch 2.13.0 first: the CPU wheel on the machine's find-links satisfies it, and because it is installed
+#      before anything else, no later package can pull a CUDA build or a second torch.
+#   2. setuptools<70 for the mmcv 2.1.0 build only (its setup.py imports pkg_resources), then mmcv built from
+#      source WITH its compiled ops (nms, RoIAlign, ...) against that torch (--no-build-isolation). pip caches
+#      the built wheel, so this takes about 8 minutes once per machine and seconds afterwards.
+#   3. setuptools back to what torch declares (>=77.0.3) but below 81, which dropped pkg_resources (mmengine
+#      imports it to find configs of installed packages), then mmdet and the rest, then mmext (editable).
+set -euo pipefail
+venv=${1:-.venv}
+py="$venv/bin/python"
+pip=("$py" -m pip install --disable-pip-version-check --progress-bar off)
+if [ ! -x "$py" ]; then
+  echo "[stack] creating $venv"
+  python3.11 -m venv "$venv" 2>/dev/null || python3 -m venv "$venv"
+fi
+
+echo "[stack] 1/5 torch 2.13.0 (CPU build)"
+"${pip[@]}" "torch==2.13.0"
+echo "[stack] 2/5 mmengine 0.10.7 and the mmcv build tools"
+"${pip[@]}" "setuptools<70" wheel ninja "mmengine==0.10.7"
+echo "[stack] 3/5 mmcv 2.1.0 with compiled ops (about 8 minutes on 2 cores the first time)"
+MAX_JOBS=${MAX_JOBS:-$(nproc)} "${pip[@]}" --no-build-isolation "mmcv==2.1.0"
+echo "[stack] 4/5 mmdet 3.3.0 and the rest (requirements.txt)"
+"${pip[@]}" -r requirements.txt
+echo "[stack] 5/5 mmext (editable) and its example plugin"
+"${pip[@]}" --no-deps -e .
+"$py" tools/check_stack.py --write-stamp
