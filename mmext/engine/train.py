@@ -140,8 +140,9 @@ def format_summary(result: TrainResult) -> str:
         lines.append(f"  bbox mAP (val):  {m['coco/bbox_mAP']:.3f}   "
                      f"(mAP50 {m.get('coco/bbox_mAP_50', float('nan')):.3f}, "
                      f"mAP75 {m.get('coco/bbox_mAP_75', float('nan')):.3f})")
-    elif result.metrics:
-        lines += [f'  {k}: {v}' for k, v in sorted(result.metrics.items())]
+    else:
+        lines.append('  bbox mAP (val):  none: the model made no detections above test_cfg.score_thr on the val '
+                     'split (train longer, or check the loss in the log)')
     lines.append(f'  work dir:        {result.work_dir}')
     if result.checkpoint:
         lines.append(f'  checkpoint:      {result.checkpoint}')
