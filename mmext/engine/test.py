@@ -31,7 +31,7 @@ def _metrics_of(cfg: Config) -> list:
     return list(evaluator) if isinstance(evaluator, (list, tuple)) else [evaluator]
 
 
-def test_split_has_annotations(cfg: Config) -> bool:
+def split_has_annotations(cfg: Config) -> bool:
     """Whether the test split's annotation file has any annotations (False: a submission split, format only)."""
     for leaf in _dataset_leaves(cfg.test_dataloader.dataset):
         ann = leaf.get('ann_file')
@@ -73,7 +73,7 @@ def configure_test(cfg: Config, config_path: str, checkpoint: str, *, work_dir: 
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(config_path))[0])
     cfg.setdefault('runner_type', 'MMExtRunner')
-    format_only = not test_split_has_annotations(cfg)
+    format_only = not split_has_annotations(cfg)
     if format_only and not out:
         raise ConfigError('the test split has no annotations, so there is nothing to evaluate: pass '
                           '--out results.json to write the predictions (COCO results format) for submission')
