@@ -1,7 +1,9 @@
 """``MMExtRunner``: mmengine's Runner with mmext's config preparation and CPU-distributed support.
 
-Registered in mmdet's RUNNERS so that a config with ``runner_type = 'MMExtRunner'`` gets the same behaviour from
-mmext's ``tools/train.py`` and from mmdet's own ``tools/train.py`` (after ``custom_imports``).
+Registered in mmengine's root RUNNERS (mmdet's RUNNERS is its child, so mmdet-scoped lookups find it too): mmdet's own
+``tools/train.py`` builds ``runner_type`` from the root registry without a scope. A config with
+``runner_type = 'MMExtRunner'`` thus gets the same behaviour from mmext's ``tools/train.py`` and from mmdet's own
+(after ``custom_imports``).
 
 Example:
     >>> # in a config
@@ -10,9 +12,9 @@ Example:
 """
 from __future__ import annotations
 
-from mmdet.registry import RUNNERS
 from mmengine.config import Config
 from mmengine.dist import is_distributed
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmext.compat.distributed import cpu_ddp_wrapper_cfg, cuda_available, init_cpu_process_group
