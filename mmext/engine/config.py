@@ -123,7 +123,7 @@ def _data_hint(path: str) -> str:
 
 # --- unregistered types --------------------------------------------------------------------------------------
 
-_NOT_REGISTERED = re.compile(r'(\S+) is not in the (\w+)::(\w+) registry')
+_NOT_REGISTERED = re.compile(r"'?([\w.]+) is not in the (\w+)::(\w+) registry")
 
 
 def explain_build_error(err: KeyError) -> ConfigError | None:
