@@ -113,3 +113,42 @@ def find_clashes(rows: Iterable[Registration]) -> list[str]:
             problems.append(f"'{row.name}' in '{row.registry}' ({row.target}, from {row.source}) hides "
                             f'{qualname(hidden)} of a parent registry')
     return problems
+
+
+def inventory(plugins) -> tuple[list[Registration], list[str]]:
+    """Everything mmext and each loaded plugin registered, and the problems ``--check`` reports.
+
+    Every registry first imports its lazy locations, so that a clash with any of mmdet's modules shows.
+
+    Args:
+        plugins: The :class:`~mmext.plugins.manager.Plugins` whose records to list.
+
+    Returns:
+        The registrations (mmext's, then each plugin's in load order) and the problems: name clashes and
+        plugins skipped as broken (``MMEXT_PLUGIN_ERRORS=warn``).
+    """
+    for registry in all_registries():
+        registry.import_from_location()
+    rows = mmext_registrations() + [row for record in plugins.records.values() for row in record.registered]
+    problems = find_clashes(rows) + [record.error for record in plugins.failed.values()]
+    return rows, problems
+
+
+def format_inventory(rows: list[Registration], plugins, mmext_version: str, mmext_path: str) -> str:
+    """The listing printed by ``tools/list_modules.py``: one block per source, rows grouped by registry."""
+    blocks = [(f'mmext {mmext_version} ({mmext_path})', 'mmext', None)]
+    blocks += [(f'plugin {r.describe()}: {r.entry_point}', r.name, r.config_folder) for r in plugins.records.values()]
+    lines = []
+    for title, source, folder in blocks:
+        lines.append(title)
+        if folder:
+            lines.append(f'  configs: {source}::<path> -> {folder}')
+        mine = sorted((r for r in rows if r.source == source), key=lambda r: (r.registry, r.name))
+        lines += [f'  {r.registry:<28} {r.name:<32} {r.target}' for r in mine]
+        if not mine:
+            lines.append('  (registers no module)')
+    for record in plugins.failed.values():
+        lines.append(f'skipped plugin {record.describe()}: {record.error}')
+    if not plugins.records and not plugins.failed:
+        lines.append('no plugins loaded (entry-point group mmext.plugins)')
+    return '\n'.join(lines)
