@@ -50,6 +50,8 @@ class RegistrySnapshot:
         """Names added or replaced since the snapshot, apart from mmdet's own lazily imported modules."""
         changed = []
         for registry, before in self._before:
+            if registry.module_dict == before:  # the usual case, compared in C: nothing to look at
+                continue
             for name, obj in registry.module_dict.items():
                 if before.get(name) is obj:
                     continue
@@ -58,11 +60,12 @@ class RegistrySnapshot:
                 changed.append((registry, name, obj))
         return changed
 
-    def clashes(self) -> list[str]:
-        """Each change that replaced an existing name or hides a name of a parent registry, described."""
+    def clashes(self, changes: list[tuple[Registry, str, object]] | None = None) -> list[str]:
+        """Each change (default: :meth:`changes`) that replaced an existing name or hides a name of a parent
+        registry, described."""
         problems = []
-        for registry, name, obj in self.changes():
-            before = dict(self._before_of(registry)).get(name)
+        for registry, name, obj in self.changes() if changes is None else changes:
+            before = self._before_of(registry).get(name)
             hidden = before if before is not None else _find_in_parents(registry, name)
             if hidden is not None and hidden is not obj:
                 problems.append(f"'{name}' in the '{registry_label(registry)}' registry ({qualname(obj)}) is "

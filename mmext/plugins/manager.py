@@ -126,9 +126,9 @@ class Plugins:
         return loaded
 
     def _load_one(self, name: str, ep, dist, mode: str, blocked: set[str]) -> PluginRecord | None:
-        meta = dist.metadata
+        meta = dist.metadata  # read once: dist.version would read the file again
         record = PluginRecord(name=name, distribution=(meta['Name'] if meta else None) or '?',
-                              version=getattr(dist, 'version', None) or '?',
+                              version=(meta['Version'] if meta else None) or '?',
                               entry_point=f'{name} = {ep.value}')
         snapshot = RegistrySnapshot()
         plugin = None
@@ -137,11 +137,12 @@ class Plugins:
             self.pm.register(plugin, name=name)
             self._check_hooks(plugin)
             self._only(plugin, 'mmext_register_modules')()
-            clashes = snapshot.clashes()
+            changes = snapshot.changes()
+            clashes = snapshot.clashes(changes)
             if clashes:
                 raise MmextError('it registers a name that is already taken: ' + '; '.join(clashes))
             record.registered = [Registration(registry_label(reg), key, qualname(obj), name)
-                                 for reg, key, obj in snapshot.changes()]
+                                 for reg, key, obj in changes]
             folder = next(iter(self._only(plugin, 'mmext_config_folder')()), None)
             if folder is not None:
                 from mmext.compat.config_paths import add_config_folder

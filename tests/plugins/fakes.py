@@ -37,7 +37,7 @@ class FakeDist:
     """A distribution with a name, a version and entry points."""
 
     def __init__(self, name: str, version: str, *entry_points: FakeEntryPoint) -> None:
-        self.metadata = {'Name': name}
+        self.metadata = {'Name': name, 'Version': version}
         self.version = version
         self.entry_points = list(entry_points)
 
