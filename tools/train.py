@@ -29,7 +29,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    import mmext  # noqa: F401  registers mmext's modules and loads plugins
+    try:
+        import mmext  # noqa: F401  registers mmext's modules and loads plugins
+    except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
+        if type(err).__name__ != 'PluginError':
+            raise
+        print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
+        return 1
     from mmext.engine.config import load_config
     from mmext.engine.train import configure, format_summary, set_local_rank, train
     from mmext.errors import MmextError

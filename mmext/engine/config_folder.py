@@ -19,65 +19,22 @@ DATASET_BASE = osp.join('_base_', 'datasets', 'coco_detection.py')
 RESERVED = ('_base_', 'demo', 'template')
 MAX_SCALE = (1333, 800)  # mmdet's COCO scale: the largest a dataset base asks for
 
-_DATASET_BASE_TEXT = '''\
-# This folder's dataset: COCO-format annotation files and one image folder, used as they are written here
-# (relative paths start where you run tools/train.py). Written by tools/new_config_folder.py.
-# mmdet's CocoDataset takes the class names from `metainfo` (without them it would assume COCO's 80 classes
-# and drop every other annotation): they were read from the train annotation file, in its category order.
-# The image scale is the largest image of that file (at most 1333x800), so no image is enlarged.
-_base_ = 'mmdet::_base_/datasets/coco_detection.py'
-
-data_root = ''
-train_ann = {train_ann!r}
-val_ann = {val_ann!r}
-img_dir = {img_dir!r}
-metainfo = dict(classes={classes!r})
-image_scale = {image_scale!r}
-backend_args = None
-
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
-train_dataloader = dict(
-    batch_size=4,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file=train_ann,
-        data_prefix=dict(img=img_dir),
-        filter_cfg=dict(filter_empty_gt=True, min_size=4),
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=8,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=metainfo,
-        ann_file=val_ann,
-        data_prefix=dict(img=img_dir),
-        pipeline=test_pipeline))
-test_dataloader = val_dataloader
-
-val_evaluator = dict(ann_file=val_ann)
-test_evaluator = val_evaluator
-'''
+# The lines of the template's dataset base that tools/new_config_folder.py rewrites for your files.
+_FILLED = ('train_ann', 'val_ann', 'img_dir', 'metainfo', 'image_scale')
 
 
 def render_dataset_base(train_ann: str, val_ann: str, img_dir: str, classes: tuple[str, ...],
                         image_scale: tuple[int, int]) -> str:
-    """The text of a folder's ``_base_/datasets/coco_detection.py``."""
-    return _DATASET_BASE_TEXT.format(train_ann=train_ann, val_ann=val_ann, img_dir=img_dir,
-                                     classes=tuple(classes), image_scale=tuple(image_scale))
+    """The template's ``_base_/datasets/coco_detection.py`` with its paths, classes and scale replaced."""
+    with open(osp.join(TEMPLATE, DATASET_BASE)) as f:
+        text = f.read()
+    values = dict(train_ann=repr(train_ann), val_ann=repr(val_ann), img_dir=repr(img_dir),
+                  metainfo=f'dict(classes={tuple(classes)!r})', image_scale=repr(tuple(image_scale)))
+    for key in _FILLED:
+        text, count = re.subn(rf'^{key} = .*$', lambda _: f'{key} = {values[key]}', text, count=1, flags=re.M)
+        if count != 1:  # the template was edited: better to stop than to write a half-filled base
+            raise ConfigError(f'{osp.join(TEMPLATE, DATASET_BASE)} has no line "{key} = ..." to fill')
+    return text
 
 
 def read_annotation_facts(ann_file: str) -> tuple[tuple[str, ...], tuple[int, int]]:

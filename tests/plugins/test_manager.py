@@ -1,5 +1,4 @@
 """Plugin discovery and loading, with fake distributions and entry points (no package installed)."""
-import sys
 
 import pytest
 from mmdet.registry import HOOKS, MODELS
@@ -13,7 +12,7 @@ from mmext.plugins import hookimpl
 from mmext.plugins.inventory import RegistrySnapshot
 from mmext.plugins.manager import Plugins
 from mmext.registry import register
-from tests.conftest import run_tool
+from tests.conftest import ROOT, run_tool
 from tests.plugins.fakes import FakeDist, FakeEntryPoint, install_fake_dists, write_installed_plugin
 
 
@@ -292,7 +291,7 @@ print('SECOND', mmext.plugins.PLUGINS.summary())
 print('HOOKS', 'FakeGoodHook' in HOOKS.module_dict, 'FakeBrokenHook' in HOOKS.module_dict,
       'PredictionGridHook' in HOOKS.module_dict)
 '''
-    result = run_tool(['-c', script], env={'PYTHONPATH': f'{tmp_path}:{sys.path[0]}'}, timeout=120)
+    result = run_tool(['-c', script], env={'PYTHONPATH': f'{tmp_path}:{ROOT}'}, timeout=120)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr[-3000:]
     assert ("FIRST PluginError mmext plugin 'broken' from fake-broken 0.9 (broken = fake_broken_plugin) failed to "
@@ -300,3 +299,7 @@ print('HOOKS', 'FakeGoodHook' in HOOKS.module_dict, 'FakeBrokenHook' in HOOKS.mo
     assert 'IN_SYS_MODULES False' in out
     assert 'SECOND mmext plugins: good 1.0 (distribution fake-good)' in out
     assert 'HOOKS True False True' in out
+
+    listed = run_tool(['tools/list_modules.py'], env={'PYTHONPATH': f'{tmp_path}:{ROOT}'}, timeout=120)
+    assert listed.returncode == 1 and 'Traceback' not in listed.stderr
+    assert "error: mmext plugin 'broken' from fake-broken 0.9" in listed.stderr
