@@ -46,6 +46,15 @@ class MMExtRunner(Runner):
             model_wrapper_cfg = cpu_ddp_wrapper_cfg(model_wrapper_cfg)
         return super().wrap_model(model_wrapper_cfg, model)
 
+    def train(self):
+        """Log the effective total batch size (what ``--auto-scale-lr`` scales by), then train."""
+        loader = self._train_dataloader
+        batch = loader.batch_size if hasattr(loader, 'batch_size') else (loader or {}).get('batch_size')
+        if batch:
+            self.logger.info(f'effective total batch size: {self.world_size} process(es) x {batch} = '
+                             f'{self.world_size * batch}')
+        return super().train()
+
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
         """Check the dataset's files first, so a wrong path is one readable error, not a deep traceback."""
