@@ -33,7 +33,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    from mmext.errors import MmextError
+    try:
+        from mmext.errors import MmextError  # imports mmext, which loads the plugins
+    except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
+        if type(err).__name__ != 'PluginError':
+            raise
+        print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
+        return 1
     try:
         from mmext.engine.launch import relaunch_if_needed
         code = relaunch_if_needed(__file__, argv, args)

@@ -2,6 +2,7 @@
 
 - :mod:`.checkpoint`: checkpoints load with ``weights_only=True`` and an explicit allow-list (resume on torch>=2.6).
 - :mod:`.distributed`: distributed training on CPU with gloo (mmengine assumes CUDA).
+- :mod:`.config_paths`: ``_base_ = 'mmext::<path>'`` and ``'<plugin>::<path>'`` (mmengine knows a fixed list).
 - mmengine's ``import pkg_resources`` warning is silenced (it is mmengine's, and says nothing a user can act on).
 """
 import warnings
@@ -11,9 +12,11 @@ warnings.filterwarnings('ignore', message='pkg_resources is deprecated', categor
 
 from mmext.compat.checkpoint import (CHECKPOINT_SAFE_GLOBALS,  # noqa: E402
                                      install_safe_checkpoint_loader, safe_load_checkpoint)
+from mmext.compat.config_paths import MMEXT_CONFIGS, add_config_folder, install_config_folders  # noqa: E402
 from mmext.compat.distributed import cpu_ddp_wrapper_cfg, init_cpu_process_group  # noqa: E402
 
 __all__ = [
+    'MMEXT_CONFIGS', 'add_config_folder', 'install_config_folders',
     'CHECKPOINT_SAFE_GLOBALS', 'install_safe_checkpoint_loader', 'safe_load_checkpoint',
     'cpu_ddp_wrapper_cfg', 'init_cpu_process_group'
 ]

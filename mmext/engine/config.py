@@ -55,12 +55,17 @@ def prepare_config(cfg: Config) -> Config:
     Called by ``MMExtRunner.from_cfg``, so every entry point (mmext's tools, mmdet's ``tools/train.py`` with
     ``runner_type='MMExtRunner'``) gets the same result. Safe to call more than once.
 
+    Plugins take part here: ``mmext_adjust_config`` changes the config, then the hook configs that
+    ``mmext_add_hooks`` returns are appended to ``custom_hooks`` (see :mod:`mmext.plugins.hookspecs`).
+
     Args:
         cfg: The loaded config; changed in place.
 
     Returns:
         The same config.
     """
+    from mmext.plugins.manager import PLUGINS
+    PLUGINS.adjust_config(cfg)
     return cfg
 
 

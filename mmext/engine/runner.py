@@ -29,8 +29,12 @@ class MMExtRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'MMExtRunner':
-        """Build a runner from a config after :func:`prepare_config` has completed it."""
-        return super().from_cfg(prepare_config(cfg))
+        """Build a runner from a config after :func:`prepare_config` has completed it; the log names the loaded
+        plugins and their versions, so a run can be reproduced."""
+        runner = super().from_cfg(prepare_config(cfg))
+        from mmext.plugins.manager import PLUGINS
+        runner.logger.info(PLUGINS.summary())
+        return runner
 
     def setup_env(self, env_cfg: dict) -> None:
         """Initialise the process group with gloo on CPU (mmengine's own init assumes CUDA), then the rest."""
