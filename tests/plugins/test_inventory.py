@@ -32,7 +32,7 @@ def plugins(monkeypatch):
 def test_listing_groups_by_source_and_registry(plugins):
     rows, problems = inventory(plugins)
     assert problems == []
-    assert Registration('mmdet.runner', 'MMExtRunner', 'mmext.engine.runner.MMExtRunner', 'mmext') in rows
+    assert Registration('mmengine.runner', 'MMExtRunner', 'mmext.engine.runner.MMExtRunner', 'mmext') in rows
     text = format_inventory(rows, plugins, '0.1.0', '/x/mmext')
     assert text.startswith('mmext 0.1.0 (/x/mmext)\n')
     assert 'plugin listed 3.1 (distribution fake-listed): listed = fake_listed_plugin\n  mmdet.hook ' in text
