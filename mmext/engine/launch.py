@@ -100,10 +100,18 @@ def check_port_free(port: int, host: str = '') -> None:
 
 def torchrun_command(script: str, script_args: list[str], nproc: int, *, nnodes: int = 1, node_rank: int = 0,
                      master_addr: str = '127.0.0.1', master_port: int, max_restarts: int = 0) -> list[str]:
-    """The command that runs ``script`` under torchrun with ``--launcher pytorch``."""
-    return [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={nproc}', f'--nnodes={nnodes}',
-            f'--node_rank={node_rank}', f'--master_addr={master_addr}', f'--master_port={master_port}',
-            f'--max_restarts={max_restarts}', script, *script_args, '--launcher', 'pytorch']
+    """The command that runs ``script`` under torchrun with ``--launcher pytorch``.
+
+    Restarts use torchrun's c10d rendezvous: with the static one, a restarted gloo group can be handed the
+    addresses of the previous attempt's workers and fail to connect.
+    """
+    cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={nproc}', f'--nnodes={nnodes}']
+    if max_restarts > 0:
+        cmd += ['--rdzv_backend=c10d', f'--rdzv_endpoint={master_addr}:{master_port}',
+                f'--rdzv_id=mmext-{master_port}', f'--max_restarts={max_restarts}']
+    else:
+        cmd += [f'--node_rank={node_rank}', f'--master_addr={master_addr}', f'--master_port={master_port}']
+    return cmd + [script, *script_args, '--launcher', 'pytorch']
 
 
 def strip_launch_flags(argv: list[str]) -> list[str]:

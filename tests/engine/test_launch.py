@@ -44,11 +44,17 @@ def test_outer_flags_are_stripped_for_the_workers():
 
 def test_torchrun_command_uses_the_pytorch_launcher():
     cmd = torchrun_command('tools/train.py', ['cfg.py'], 4, nnodes=2, node_rank=1, master_addr='10.0.0.1',
-                           master_port=29501, max_restarts=2)
+                           master_port=29501)
     assert cmd[:3] == [sys.executable, '-m', 'torch.distributed.run']
     assert '--nproc_per_node=4' in cmd and '--nnodes=2' in cmd and '--node_rank=1' in cmd
-    assert '--master_addr=10.0.0.1' in cmd and '--master_port=29501' in cmd and '--max_restarts=2' in cmd
+    assert '--master_addr=10.0.0.1' in cmd and '--master_port=29501' in cmd
     assert cmd[-4:] == ['tools/train.py', 'cfg.py', '--launcher', 'pytorch']
+
+
+def test_restarts_use_the_c10d_rendezvous():
+    cmd = torchrun_command('tools/train.py', ['cfg.py'], 2, master_addr='10.0.0.1', master_port=29501,
+                           max_restarts=2)
+    assert '--rdzv_backend=c10d' in cmd and '--rdzv_endpoint=10.0.0.1:29501' in cmd and '--max_restarts=2' in cmd
 
 
 def test_port_in_use_is_reported_not_waited_on():
