@@ -12,7 +12,7 @@ talks to the database and its decision is broadcast to the other ranks.
 Example:
     >>> # added by tools/sweep.py to each trial's config; by hand it would read:
     >>> custom_hooks = [dict(type='OptunaTrialHook', storage='sqlite:///work_dirs/sweeps/s1/study.db',
-    ...                      study_name='s1', trial_id=3, metric='coco/bbox_mAP')]
+    ...                      study_name='s1', trial_id=3, metric='coco/bbox_mAP', pruner='median')]
 """
 from __future__ import annotations
 
@@ -43,25 +43,30 @@ class OptunaTrialHook(Hook):
         study_name: The study.
         trial_id: The trial's storage id (``trial._trial_id``, not its number).
         metric: The validation metric to report, e.g. ``'coco/bbox_mAP'``.
+        pruner: The pruner spec (see :func:`mmext.sweep.study.make_pruner`): ``'median'``, ``'none'`` or
+            ``dict(type='<optuna pruner>', ...)``; Optuna does not store the pruner with the study. Defaults to
+            ``'median'``.
         check_finite_loss: Fail the trial at the first non-finite loss. Defaults to True.
     """
 
     priority = 'LOW'  # after CheckpointHook has saved (and picked the best checkpoint for) this epoch
 
     def __init__(self, storage: str, study_name: str, trial_id: int, metric: str = 'coco/bbox_mAP',
-                 check_finite_loss: bool = True) -> None:
+                 pruner: str | dict = 'median', check_finite_loss: bool = True) -> None:
         self.storage = storage
         self.study_name = study_name
         self.trial_id = int(trial_id)
         self.metric = metric
+        self.pruner = pruner
         self.check_finite_loss = check_finite_loss
         self._trial = None
 
     def _optuna_trial(self):
         if self._trial is None:
             import optuna
-            from mmext.sweep.study import open_storage
-            study = optuna.load_study(study_name=self.study_name, storage=open_storage(self.storage))
+            from mmext.sweep.study import make_pruner, open_storage
+            study = optuna.load_study(study_name=self.study_name, storage=open_storage(self.storage),
+                                      pruner=make_pruner(self.pruner))
             self._trial = optuna.trial.Trial(study, self.trial_id)
         return self._trial
 
@@ -69,7 +74,8 @@ class OptunaTrialHook(Hook):
         """Raise :class:`TrialFailure` when the loss is NaN or infinite."""
         if not self.check_finite_loss or not outputs or 'loss' not in outputs:
             return
-        loss = float(outputs['loss'])
+        loss = outputs['loss']
+        loss = float(loss.detach() if hasattr(loss, 'detach') else loss)
         if not math.isfinite(loss):
             raise TrialFailure(f'non-finite loss ({loss}) at iteration {runner.iter + 1} (epoch {runner.epoch + 1}); '
                                'lower the learning rate or clip gradients')

@@ -24,8 +24,8 @@ class SweepResult:
 
 def run_sweep(config: str, space: str, trials: int, study_name: str, *, storage: str | None = None,
               work_dir: str | None = None, gpus_per_trial: int = 1, metric: str = 'coco/bbox_mAP',
-              direction: str = 'maximize', sampler: str = 'tpe', pruner='median', seed: int | None = None,
-              cfg_options: dict | None = None) -> SweepResult:
+              direction: str = 'maximize', sampler: str = 'tpe', pruner: str | dict = 'median',
+              seed: int | None = None, cfg_options: dict | None = None) -> SweepResult:
     """Run ``trials`` more trials of the study ``study_name`` and report on the whole study.
 
     Args:
@@ -39,7 +39,7 @@ def run_sweep(config: str, space: str, trials: int, study_name: str, *, storage:
         metric: The validation metric to optimise.
         direction: ``'maximize'`` or ``'minimize'``.
         sampler: ``'tpe'``, ``'random'`` or ``'grid'``.
-        pruner: ``'median'``, ``'none'`` or an Optuna pruner object.
+        pruner: ``'median'``, ``'none'`` or ``dict(type='<optuna pruner>', ...)``.
         seed: The sampler's seed.
         cfg_options: Fixed ``--cfg-options`` for every trial.
 
@@ -65,7 +65,8 @@ def run_sweep(config: str, space: str, trials: int, study_name: str, *, storage:
                                  make_pruner(pruner))
     settings = SweepSettings(config=config, params=params, work_dir=work_dir, storage=storage,
                              study_name=study_name, metric=metric, direction=direction,
-                             cfg_options=dict(cfg_options or {}), gpus_per_trial=gpus_per_trial)
+                             cfg_options=dict(cfg_options or {}), gpus_per_trial=gpus_per_trial,
+                             pruner=pruner)
     optuna.logging.set_verbosity(logging.WARNING)
     # catch: a failed trial is recorded as failed (with its reason) and the next one starts
     study.optimize(lambda trial: run_trial(trial, settings), n_trials=trials, catch=(Exception,))

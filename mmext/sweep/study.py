@@ -68,15 +68,27 @@ def make_sampler(name: str, grid: dict | None = None, seed: int | None = None):
     raise SweepError(f"sampler '{name}' is not one of {', '.join(SAMPLERS)}")
 
 
-def make_pruner(name):
-    """The pruner: ``median`` (Optuna's MedianPruner with its defaults), ``none``, or an Optuna pruner object.
+def make_pruner(name: str | dict):
+    """The pruner from its spec: ``'median'`` (Optuna's MedianPruner with its defaults), ``'none'``, or a dict
+    naming any of Optuna's pruners with its arguments, e.g. ``dict(type='ThresholdPruner', lower=0.1)``.
+
+    A spec, not a pruner object, because the pruner works where the metric is reported: inside the training
+    (see :class:`~mmext.hooks.OptunaTrialHook`), possibly another process; Optuna does not store it with the study.
 
     Raises:
-        SweepError: An unknown name.
+        SweepError: An unknown name or pruner type, or arguments the pruner refuses.
     """
     import optuna
-    if not isinstance(name, str):
-        return name
+    if isinstance(name, dict):
+        kwargs = dict(name)
+        kind = kwargs.pop('type', None)
+        pruner_class = getattr(optuna.pruners, str(kind), None)
+        if not isinstance(pruner_class, type) or not issubclass(pruner_class, optuna.pruners.BasePruner):
+            raise SweepError(f"pruner type '{kind}' is not one of Optuna's pruners (optuna.pruners.*)")
+        try:
+            return pruner_class(**kwargs)
+        except (TypeError, ValueError) as err:
+            raise SweepError(f'pruner {name}: {err}') from None
     if name == 'median':
         return optuna.pruners.MedianPruner()
     if name == 'none':

@@ -48,6 +48,7 @@ class SweepSettings:
         direction: ``'maximize'`` or ``'minimize'``.
         cfg_options: Fixed ``--cfg-options`` applied before the sampled values.
         gpus_per_trial: Processes per trial; above 1 a trial runs under torchrun in a subprocess.
+        pruner: The pruner spec, given to the trial hook (see :func:`mmext.sweep.study.make_pruner`).
     """
     config: str
     params: list[Param]
@@ -58,6 +59,7 @@ class SweepSettings:
     direction: str = 'maximize'
     cfg_options: dict = field(default_factory=dict)
     gpus_per_trial: int = 1
+    pruner: str | dict = 'median'
 
 
 def trial_config(settings: SweepSettings, values: dict, trial_number: int, trial_id: int):
@@ -76,7 +78,7 @@ def trial_config(settings: SweepSettings, values: dict, trial_number: int, trial
         checkpoint['rule'] = 'greater' if settings.direction == 'maximize' else 'less'
     hooks = list(cfg.get('custom_hooks') or [])
     hooks.append(dict(type='OptunaTrialHook', storage=settings.storage, study_name=settings.study_name,
-                      trial_id=trial_id, metric=settings.metric))
+                      trial_id=trial_id, metric=settings.metric, pruner=settings.pruner))
     cfg.custom_hooks = hooks
     return cfg
 
