@@ -1,6 +1,7 @@
 """Sweeps of real trainings on the tiny demo data: the tool, continuation, two workers, pruning, failures."""
 import argparse
 import json
+import os
 import subprocess
 import sys
 
@@ -20,8 +21,9 @@ train_dataloader.batch_size: {type: categorical, choices: [4, 8]}
 
 
 def _options(tiny_coco, work, epochs=1):
-    # 1 epoch of 16 images; no prediction PNG: each trial takes seconds
-    return demo_data_options(tiny_coco) + quick_options(work, epochs=epochs) + ['custom_hooks=[]']
+    # 1 epoch of 16 images; no prediction PNG, checkpoints without optimizer state: each trial takes seconds
+    return demo_data_options(tiny_coco) + quick_options(work, epochs=epochs) + [
+        'custom_hooks=[]', 'default_hooks.checkpoint.save_optimizer=False']
 
 
 def _sweep_args(tiny_coco, tmp_path, work, trials, study='s1'):
@@ -65,8 +67,9 @@ def test_sweep_tool_runs_trials_reports_and_continues(tiny_coco, tmp_path):
 def test_two_sweep_processes_share_one_sqlite_study(tiny_coco, tmp_path):
     work = tmp_path / 'shared'
     args = _sweep_args(tiny_coco, tmp_path, work, 2, study='shared')
-    workers = [subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                text=True) for _ in range(2)]
+    env = dict(os.environ, OMP_NUM_THREADS='1')  # two workers on a small machine: one core each
+    workers = [subprocess.Popen([sys.executable, *args], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outputs = [w.communicate(timeout=600)[0] for w in workers]
     assert [w.returncode for w in workers] == [0, 0], outputs[0][-3000:] + outputs[1][-3000:]
     trials = _load(work, 'shared').trials
