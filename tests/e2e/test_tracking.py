@@ -19,9 +19,9 @@ def _config_with_runtime(tmp_path: Path, runtime: str) -> str:
     return str(config)
 
 
-def _train(tmp_path, tiny_coco, runtime, env=None):
+def _train(tmp_path, tiny_coco, runtime, env=None, extra=()):
     work = tmp_path / 'work'
-    opts = demo_data_options(tiny_coco) + quick_options(work, epochs=1) + ['custom_hooks=[]']
+    opts = demo_data_options(tiny_coco) + quick_options(work, epochs=1) + ['custom_hooks=[]', *extra]
     done = run_tool(['tools/train.py', _config_with_runtime(tmp_path, runtime), '--work-dir', str(work),
                      '--cfg-options', *opts], env=env)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -54,7 +54,9 @@ def test_mlflow_runtime_writes_the_same_scalars_and_params(tiny_coco, tmp_path):
     pytest.importorskip('mlflow')
     from mlflow.tracking import MlflowClient
     uri = f'sqlite:///{tmp_path}/mlflow.db'
-    work, losses, maps = _train(tmp_path, tiny_coco, 'mlflow', env={'MLFLOW_TRACKING_URI': uri})
+    # artifacts (config, logs) to tmp: MLflow's own default is ./mlruns in the current folder
+    work, losses, maps = _train(tmp_path, tiny_coco, 'mlflow', env={'MLFLOW_TRACKING_URI': uri},
+                                extra=[f'visualizer.vis_backends.1.artifact_location={tmp_path}/artifacts'])
     client = MlflowClient(uri)
     (run,) = client.search_runs([client.get_experiment_by_name('mmext').experiment_id])
     assert [(m.step, round(m.value, 5)) for m in client.get_metric_history(run.info.run_id, 'loss')] == \
@@ -64,3 +66,4 @@ def test_mlflow_runtime_writes_the_same_scalars_and_params(tiny_coco, tmp_path):
     params = run.data.params
     assert params['train_cfg.max_epochs'] == '1' and params['versions.mmdet'] == '3.3.0'
     assert 'versions.mmext' in params
+    assert any((tmp_path / 'artifacts').rglob('config.py'))
