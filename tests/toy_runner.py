@@ -72,9 +72,9 @@ class Snapshots(Hook):
 
 def toy_runner(work_dir, model: nn.Module, hooks: list = (), max_epochs: int = 2,
                optim_type: str = 'NonFiniteGuardOptimWrapper', launcher: str = 'none', resume: bool = False,
-               load_from: str | None = None, dataset_size: int = 16):
+               load_from: str | None = None, dataset_size: int = 16, log_level: str = 'WARNING'):
     """An MMExtRunner with AdamW (weight decay, so even a zero-gradient step would change weights), 4 samples a
-    batch, a checkpoint every epoch, logging at warning level."""
+    batch, a checkpoint every epoch."""
     from mmext.engine import MMExtRunner
     return MMExtRunner(
         model=model,
@@ -92,5 +92,5 @@ def toy_runner(work_dir, model: nn.Module, hooks: list = (), max_epochs: int = 2
         resume=resume,
         load_from=load_from,
         randomness=dict(seed=0),
-        log_level='WARNING',
+        log_level=log_level,
     )

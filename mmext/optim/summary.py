@@ -39,7 +39,7 @@ def _cover(names: list[str], all_names: list[str]) -> list[str]:
         for depth in range(1, len(parts)):
             prefix = '.'.join(parts[:depth])
             if all(n in wanted for n in under[prefix]):
-                pattern = prefix + '.*'
+                pattern = prefix + '.*' if len(under[prefix]) > 1 else name
                 break
         if pattern not in patterns:
             patterns.append(pattern)

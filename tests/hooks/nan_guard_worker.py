@@ -18,15 +18,14 @@ def main(out_dir: str) -> None:
     snaps = Snapshots()
     model = ToyModel(nan_at={3}, nan_rank=1)
     runner = toy_runner(out_dir, model, [dict(type='NonFiniteLossGuardHook'), dict(type='ParamGroupSummaryHook'),
-                                         snaps], max_epochs=3, launcher='pytorch')
+                                         snaps], max_epochs=3, launcher='pytorch', log_level='INFO')
     report = dict(message='', stopped_at=None, unchanged=False)
     try:
         runner.train()
     except NonFiniteLossError as err:
-        state = runner.model.module.state_dict()
         before = snaps.before[runner.iter]
         report = dict(message=str(err), stopped_at=runner.iter,
-                      unchanged=all(torch.equal(state[k], before[k]) for k in before))
+                      unchanged=all(torch.equal(p, before[k]) for k, p in runner.model.module.named_parameters()))
     with open(f'{out_dir}/rank{torch.distributed.get_rank()}.json', 'w') as f:
         json.dump(report, f)
 
