@@ -3,12 +3,15 @@
 Answers "did my backbone lr multiplier apply?" from the optimizer that training really uses, whatever built it
 (mmengine's default constructor with ``custom_keys``, mmdet's, or mmext's). Optimizers built with param-wise
 options hold one group per parameter; groups with the same settings are merged into one row, and the row's
-parameters are named by the shortest module prefixes that cover them exactly (``backbone.layer3.*``).
+parameters are named by exact patterns: the shortest covering module prefixes (``backbone.layer3.*``), with
+block and layer numbers turned into ``*`` where that still names exactly the row's parameters.
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 
 import torch
 import torch.nn as nn
@@ -25,7 +28,11 @@ class Row:
 
 
 def _cover(names: list[str], all_names: list[str]) -> list[str]:
-    """The shortest prefixes (``a.b.*``) whose parameters are all in ``names``, in model order."""
+    """Exact name patterns for ``names``: the shortest covering prefixes (``a.b.*``), then globs over indices.
+
+    A pattern is only ever shown if the parameters it matches are exactly some of ``names``: ``backbone.layer2.*``
+    means all of stage 2, and ``backbone.layer3.*.bn*.weight`` every BatchNorm weight of stage 3 and nothing else.
+    """
     wanted = set(names)
     under: dict[str, list[str]] = defaultdict(list)
     for name in all_names:
@@ -33,6 +40,7 @@ def _cover(names: list[str], all_names: list[str]) -> list[str]:
         for depth in range(1, len(parts)):
             under['.'.join(parts[:depth])].append(name)
     patterns: list[str] = []
+    seen: dict[str, str] = {}
     for name in names:
         parts = name.split('.')
         pattern = name
@@ -41,9 +49,26 @@ def _cover(names: list[str], all_names: list[str]) -> list[str]:
             if all(n in wanted for n in under[prefix]):
                 pattern = prefix + '.*' if len(under[prefix]) > 1 else name
                 break
-        if pattern not in patterns:
-            patterns.append(pattern)
+        if pattern not in seen:  # each prefix once: globbing scans every parameter name
+            seen[pattern] = _widest_exact_glob(pattern, wanted, all_names)
+        if seen[pattern] not in patterns:
+            patterns.append(seen[pattern])
     return patterns
+
+
+def _widest_exact_glob(pattern: str, wanted: set[str], all_names: list[str]) -> str:
+    """Replace the pattern's numbers by ``*`` from the right while that adds parameters, all of them wanted."""
+    pieces = re.split(r'(\d+)', pattern)  # odd positions are the numbers
+    numbers = list(range(1, len(pieces), 2))
+    best, covered = pattern, sum(1 for n in all_names if fnmatchcase(n, pattern))
+    for keep in range(len(numbers) - 1, -1, -1):  # how many leading numbers stay literal
+        trial = ''.join('*' if i in numbers[keep:] else piece for i, piece in enumerate(pieces))
+        matched = [n for n in all_names if fnmatchcase(n, trial)]
+        if not all(n in wanted for n in matched):
+            break
+        if len(matched) > covered:
+            best, covered = trial, len(matched)
+    return best
 
 
 def summarize_param_groups(model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[list[Row], list[str]]:

@@ -29,7 +29,9 @@ def test_layer_decay_rows_carry_the_layer_and_frozen_parameters_are_counted():
     rows, overlaps = summarize_param_groups(model, wrapper)
     assert [dict(r.tags)['layer_id'] for r in rows][:3] == [0, 0, 1] and not overlaps
     text = format_param_group_summary(model, wrapper, max_patterns=1)
-    assert _rows(text)[2] == ['2', 'backbone.layer1.0.conv1.weight', '(+1', 'more)', '2', '73,728', '3.906e-05',
-                              '0.003906', '0.05', '1', '1']
+    assert _rows(text)[3][1:3] == ['backbone.layer1.0.bn*.*', '4']  # bn1 and bn2, weights and biases
+    # block layer1.0 (id 1): lr 0.01 * 0.5 ** 8; its two conv weights named by one exact glob
+    assert _rows(text)[2] == ['2', 'backbone.layer1.0.conv*.weight', '2', '73,728', '3.906e-05', '0.003906', '0.05',
+                              '1', '1']
     assert text.splitlines()[-1] == ('not in the optimizer (frozen when it was built): 15 tensor(s): '
                                      'backbone.layer4.*')
