@@ -63,7 +63,8 @@ class ClasswiseMetricsHook(Hook):
 
     Needs ``val_evaluator=dict(type='CocoMetric', classwise=True, ...)``. CocoMetric publishes the per-class AP
     (``coco/<class>_precision``) but keeps AP50 inside the class-wise table it logs, so this hook listens to the
-    logger while validating and reads that table (no second evaluation, no patch of mmdet). The scalars
+    logger while validating and reads AP and AP50 from that table (no second evaluation, no patch of mmdet; with
+    several metrics such as bbox and segm, the last table, whose AP CocoMetric also publishes). The scalars
     ``classwise/<class>_AP`` and ``classwise/<class>_AP50`` go through ``runner.visualizer.add_scalars`` to every
     configured backend (``LocalVisBackend``, ``TensorboardVisBackend``, ``MLflowVisBackend``, ``WandbVisBackend``)
     at the same step as mmengine's LoggerHook uses (epoch, or iteration for iteration-based loops). A class with no
@@ -114,11 +115,12 @@ class ClasswiseMetricsHook(Hook):
         metrics = metrics or {}
         classes = list(runner.val_evaluator.dataset_meta.get('classes', ()))
         table = tables[-1] if tables else {}  # the last table is the one whose AP became <class>_precision
-        ap = [table.get(c, {}).get('mAP', _metric(metrics, f'{c}_precision')) for c in classes]
+        if not table:  # CocoMetric skips evaluation (and the table) when there is no detection at all
+            runner.logger.warning('ClasswiseMetricsHook: CocoMetric logged no class-wise table in this validation '
+                                  '(no detections?); nothing written')
+            return
+        ap = [table.get(c, {}).get('mAP', float('nan')) for c in classes]
         ap50 = [table.get(c, {}).get('mAP_50', float('nan')) for c in classes]
-        if not table:
-            runner.logger.warning('ClasswiseMetricsHook: no class-wise table was logged by CocoMetric this time; '
-                                  'AP50 per class is missing')
         # the step mmengine's LoggerHook uses, without building a train loop that a val-only run does not have
         train_loop = getattr(runner, '_train_loop', None)
         by_iter = isinstance(train_loop, BaseLoop) and not isinstance(train_loop, EpochBasedTrainLoop)
@@ -134,10 +136,3 @@ class ClasswiseMetricsHook(Hook):
         chart = grouped_bar_chart(classes, {'AP': ap, 'AP50': ap50},
                                   f'class-wise AP on validation ({"iter" if by_iter else "epoch"} {step})')
         cv2.imwrite(osp.join(runner.work_dir, self.filename), chart)
-
-
-def _metric(metrics: dict, suffix: str) -> float:
-    for key, value in metrics.items():
-        if key.endswith('/' + suffix) or key == suffix:
-            return float(value)
-    return float('nan')
