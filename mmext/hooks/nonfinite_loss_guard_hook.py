@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import math
-import os.path as osp
 
 import torch
 import torch.distributed as dist
@@ -10,7 +9,7 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
 from mmext.errors import ConfigError, NonFiniteLossError
-from mmext.optim.nonfinite_guard_optim_wrapper import NonFiniteGuardOptimWrapper
+from mmext.optim.nonfinite_guard_optim_wrapper import NonFiniteGuardOptimWrapper, stop_message
 from mmext.registry import register
 
 _SKIPPED_KEY = 'nonfinite_skipped'  # message-hub runtime info: saved in checkpoints, restored on resume only
@@ -18,11 +17,11 @@ _SKIPPED_KEY = 'nonfinite_skipped'  # message-hub runtime info: saved in checkpo
 
 @register(HOOKS)
 class NonFiniteLossGuardHook(Hook):
-    """The policy and the report for :class:`~mmext.optim.NonFiniteGuardOptimWrapper`.
+    """Options and a per-term report for :class:`~mmext.optim.NonFiniteGuardOptimWrapper`.
 
     The wrapper withholds ``backward`` and ``step`` on every rank when the loss is NaN/inf on any rank (all ranks
-    agree through one all-reduce, see the wrapper for why that has to happen there). This hook then, in
-    ``after_train_iter`` of the same iteration:
+    agree through one all-reduce, see the wrapper for why that has to happen there); alone, it then stops. With
+    this hook attached, the hook decides, in ``after_train_iter`` of the same iteration:
 
     - counts the skipped iteration and logs which loss terms were non-finite, on which rank;
     - once more than ``max_skips`` iterations were skipped, raises :class:`~mmext.errors.NonFiniteLossError` on
@@ -77,11 +76,7 @@ class NonFiniteLossGuardHook(Hook):
         terms = '; '.join(f'rank {rank}: {", ".join(f"{k}={v}" for k, v in bad.items())}'
                           for rank, bad in enumerate(bad_by_rank) if bad) or 'the total loss'
         if self.skipped > self.max_skips:
-            message = (f'non-finite loss at {where}: {terms}. The optimizer step of that iteration was not applied; '
-                       f'training stopped on every rank after {self.skipped} bad iteration(s) '
-                       f'(max_skips={self.max_skips}). {_last_good_checkpoint(runner)} Common causes: a too high lr '
-                       '(try a longer warm-up or gradient clipping, optim_wrapper.clip_grad), broken boxes in the '
-                       'data; NonFiniteLossGuardHook(max_skips=N) skips up to N bad iterations instead.')
+            message = stop_message(where, terms, self.skipped, self.max_skips, runner.message_hub)
             runner.logger.error(message)
             raise NonFiniteLossError(message)
         runner.logger.warning(f'NonFiniteLossGuardHook: skipped {where}, non-finite loss: {terms} '
@@ -119,14 +114,3 @@ def _gather(local: dict) -> list[dict]:
 def _by_epoch(runner) -> bool:
     from mmengine.runner import EpochBasedTrainLoop
     return isinstance(runner.train_loop, EpochBasedTrainLoop)
-
-
-def _last_good_checkpoint(runner) -> str:
-    path = runner.message_hub.get_info('last_ckpt')
-    pointer = osp.join(runner.work_dir, 'last_checkpoint')
-    if not path and osp.isfile(pointer):
-        with open(pointer) as f:
-            path = f.read().strip()
-    if not path:
-        return 'No checkpoint was saved before it.'
-    return f'Last good checkpoint: {path} (resume with --resume {path}).'

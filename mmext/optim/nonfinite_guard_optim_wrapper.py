@@ -4,12 +4,14 @@ Why a wrapper and not only a hook: in mmengine the loss is computed, back-propag
 ``model.train_step``, which ends with ``optim_wrapper.update_params(loss)``. No hook runs between the forward pass
 and the optimizer step (``after_train_iter`` comes after the step, when the weights are already damaged), so
 ``update_params`` is the one place that sees the loss before ``backward``/``step``. The wrapper is the mechanism
-(detect, agree across ranks, do not step); :class:`~mmext.hooks.NonFiniteLossGuardHook` is the policy (skip up to N
-times or stop) and the report (iteration, loss terms, last good checkpoint). The two check each other at the start
-of training, so one without the other is a config error rather than a silent gap.
+(detect, agree across ranks, do not step) and, on its own, stops training at the first bad iteration.
+:class:`~mmext.hooks.NonFiniteLossGuardHook` adds the options: skipping up to N bad iterations, and naming the
+non-finite loss terms per rank (the wrapper only sees their sum). The hook without the wrapper is a config error,
+since a hook cannot withhold the step.
 """
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -19,11 +21,41 @@ import torch.nn as nn
 from mmdet.registry import OPTIM_WRAPPERS
 from mmengine.optim import OptimWrapper
 
-from mmext.errors import ConfigError
+from mmengine.logging import MessageHub
+
+from mmext.errors import NonFiniteLossError
 from mmext.registry import register
 
 if TYPE_CHECKING:  # pragma: no cover
     from mmext.hooks.nonfinite_loss_guard_hook import NonFiniteLossGuardHook
+
+
+def last_good_checkpoint(message_hub: MessageHub) -> str:
+    """A sentence naming the latest checkpoint (mmengine's CheckpointHook records it in the message hub)."""
+    path = message_hub.get_info('last_ckpt')
+    if not path:
+        return 'No checkpoint was saved before it.'
+    return f'Last good checkpoint: {path} (resume with --resume {path}).'
+
+
+def stop_message(where: str, terms: str, bad_iterations: int, max_skips: int, message_hub: MessageHub) -> str:
+    """The message training stops with, wherever the stop is decided.
+
+    Args:
+        where: The iteration, e.g. ``'iteration 6 (epoch 2, batch 2)'``.
+        terms: The non-finite loss terms, e.g. ``'rank 1: loss_cls=nan'``.
+        bad_iterations: How many bad iterations there were, this one included.
+        max_skips: How many were allowed to be skipped.
+        message_hub: The run's message hub (for the last checkpoint).
+
+    Returns:
+        One paragraph: what happened, what was not applied, where to resume, what to try.
+    """
+    return (f'non-finite loss at {where}: {terms}. The optimizer step of that iteration was not applied; training '
+            f'stopped on every rank after {bad_iterations} bad iteration(s) (max_skips={max_skips}). '
+            f'{last_good_checkpoint(message_hub)} Common causes: a too high lr (try a longer warm-up or gradient '
+            'clipping, optim_wrapper.clip_grad), broken boxes in the data; NonFiniteLossGuardHook(max_skips=N) '
+            'skips up to N bad iterations instead and names the non-finite loss terms.')
 
 
 def nonfinite_on_any_rank(loss: torch.Tensor) -> bool:
@@ -49,9 +81,11 @@ def nonfinite_on_any_rank(loss: torch.Tensor) -> bool:
 class NonFiniteGuardOptimWrapper(OptimWrapper):
     """mmengine's ``OptimWrapper`` that skips ``backward`` and ``step`` when the loss is NaN/inf on any rank.
 
-    Takes the same arguments as ``OptimWrapper`` (``clip_grad``, ``accumulative_counts``, ...). After each
-    :meth:`update_params`, :attr:`skipped_last` says whether that iteration's step was withheld; the paired
-    :class:`~mmext.hooks.NonFiniteLossGuardHook` reads it in ``after_train_iter`` to count, log, or stop training.
+    Takes the same arguments as ``OptimWrapper`` (``clip_grad``, ``accumulative_counts``, ...). On its own it
+    raises :class:`~mmext.errors.NonFiniteLossError` on every rank at the first bad iteration, naming the
+    iteration, the total loss and the last good checkpoint. With :class:`~mmext.hooks.NonFiniteLossGuardHook`
+    attached (it attaches itself when training starts), it only withholds the step and sets :attr:`skipped_last`;
+    the hook reads it in ``after_train_iter`` to name the loss terms, count, skip or stop.
 
     Cost per iteration: ``isfinite`` on one scalar and one device-to-host read (mmengine's logging reads every
     loss term anyway), plus, when distributed, one all-reduce of a single number; see the README for a
@@ -71,7 +105,7 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
         ...     type='NonFiniteGuardOptimWrapper',
         ...     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
         ...     clip_grad=dict(max_norm=10))
-        >>> custom_hooks = [dict(type='NonFiniteLossGuardHook', max_skips=0)]
+        >>> custom_hooks = [dict(type='NonFiniteLossGuardHook', max_skips=0)]  # optional: terms, skipping
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -99,17 +133,19 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
             zero_kwargs: Arguments for ``optimizer.zero_grad``.
 
         Raises:
-            ConfigError: No :class:`~mmext.hooks.NonFiniteLossGuardHook` is attached (nobody would stop a run
-                that keeps producing NaN).
+            NonFiniteLossError: The loss is non-finite on some rank and no hook is attached to decide.
         """
-        if self.guard_hook is None:
-            raise ConfigError(
-                "optim_wrapper type='NonFiniteGuardOptimWrapper' needs its hook, which decides to skip or stop: "
-                "add dict(type='NonFiniteLossGuardHook') to custom_hooks")
         self.skipped_last = nonfinite_on_any_rank(loss)
         if not self.skipped_last:
             super().update_params(loss, step_kwargs, zero_kwargs)
             return
+        if self.guard_hook is None:
+            hub = MessageHub.get_current_instance()
+            where = f"iteration {int(hub.get_info('iter', -1)) + 1}"
+            local = float(loss.detach().sum())
+            terms = (f'total loss={local} on rank {dist.get_rank() if dist.is_initialized() else 0}'
+                     if not math.isfinite(local) else 'total loss non-finite on another rank')
+            raise NonFiniteLossError(stop_message(where, terms, 1, 0, hub))
         # No backward (so no gradient all-reduce to wait for) and no step; drop what this window accumulated.
         self.zero_grad(**(zero_kwargs or {}))
         with torch.no_grad():

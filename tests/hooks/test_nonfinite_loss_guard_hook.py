@@ -57,11 +57,17 @@ def test_skip_count_survives_resume(tmp_path):
         resumed.train()
 
 
-def test_hook_and_wrapper_need_each_other(tmp_path):
+def test_the_wrapper_alone_stops_at_the_first_bad_iteration(tmp_path):
+    model, snaps = ToyModel(nan_at={2}), Snapshots()
+    with pytest.raises(NonFiniteLossError, match=r'non-finite loss at iteration 3: total loss=nan on rank 0\. '
+                                                 r'The optimizer step of that iteration was not applied.*No checkpoint'):
+        toy_runner(tmp_path, model, [snaps]).train()
+    assert _same({k: v.detach() for k, v in model.named_parameters()}, snaps.before[2])
+
+
+def test_the_hook_needs_the_wrapper(tmp_path):
     with pytest.raises(ConfigError, match="needs optim_wrapper type='NonFiniteGuardOptimWrapper'"):
-        toy_runner(tmp_path / 'a', ToyModel(), [GUARD], optim_type='OptimWrapper').train()
-    with pytest.raises(ConfigError, match="add dict\\(type='NonFiniteLossGuardHook'\\) to custom_hooks"):
-        toy_runner(tmp_path / 'b', ToyModel(), []).train()
+        toy_runner(tmp_path, ToyModel(), [GUARD], optim_type='OptimWrapper').train()
     with pytest.raises(ConfigError, match='max_skips=-1 must be an int >= 0'):
         NonFiniteLossGuardHook(max_skips=-1)
 
