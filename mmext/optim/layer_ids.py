@@ -55,39 +55,37 @@ def _stage_ends(blocks: dict[tuple[int, int], int]) -> tuple[dict[int, int], dic
     return first, last
 
 
-def _swin(backbone: nn.Module) -> LayerIds:
-    blocks = _numbered_blocks(backbone, r'stages\.(\d+)\.blocks\.(\d+)\.')
-    _, last = _stage_ends(blocks)
+def _staged(backbone: nn.Module, block_re: str, stage_parts: list[tuple[str, str]]) -> LayerIds:
+    """Ids for a backbone of stages of blocks: each block its own id (from 1), other parts tied to a stage.
+
+    Args:
+        backbone: The backbone.
+        block_re: Regex with groups (stage, block) for a block's parameter names.
+        stage_parts: ``(regex with a stage group, 'first' | 'last')``: such parameters take the id of that stage's
+            first or last block. Everything else (the stem) is id 0.
+    """
+    blocks = _numbered_blocks(backbone, block_re)
+    ends = dict(zip(('first', 'last'), _stage_ends(blocks)))
     ids = {}
     for name, _ in backbone.named_parameters():
-        block = re.match(r'stages\.(\d+)\.blocks\.(\d+)\.', name)
-        after_stage = re.match(r'stages\.(\d+)\.downsample\.|norm(\d+)\.', name)
-        if block:
-            ids[name] = blocks[(int(block.group(1)), int(block.group(2)))]
-        elif after_stage:
-            ids[name] = last[int(after_stage.group(1) or after_stage.group(2))]
-        else:
-            ids[name] = 0
+        block = re.match(block_re, name)
+        ids[name] = blocks[(int(block.group(1)), int(block.group(2)))] if block else 0
+        for part_re, end in stage_parts if not block else ():
+            part = re.match(part_re, name)
+            if part:
+                ids[name] = ends[end][int(part.group(1))]
+                break
     return ids, len(blocks) + 1
+
+
+def _swin(backbone: nn.Module) -> LayerIds:
+    return _staged(backbone, r'stages\.(\d+)\.blocks\.(\d+)\.',
+                   [(r'stages\.(\d+)\.downsample\.', 'last'), (r'norm(\d+)\.', 'last')])
 
 
 def _convnext(backbone: nn.Module) -> LayerIds:
-    blocks = _numbered_blocks(backbone, r'stages\.(\d+)\.(\d+)\.')
-    first, last = _stage_ends(blocks)
-    ids = {}
-    for name, _ in backbone.named_parameters():
-        block = re.match(r'stages\.(\d+)\.(\d+)\.', name)
-        down = re.match(r'downsample_layers\.(\d+)\.', name)
-        norm = re.match(r'norm(\d+)\.', name)
-        if block:
-            ids[name] = blocks[(int(block.group(1)), int(block.group(2)))]
-        elif down and int(down.group(1)) > 0:
-            ids[name] = first[int(down.group(1))]
-        elif norm:
-            ids[name] = last[int(norm.group(1))]
-        else:
-            ids[name] = 0
-    return ids, len(blocks) + 1
+    return _staged(backbone, r'stages\.(\d+)\.(\d+)\.',
+                   [(r'downsample_layers\.([1-9]\d*)\.', 'first'), (r'norm(\d+)\.', 'last')])
 
 
 def _generic(backbone: nn.Module) -> LayerIds:
