@@ -45,7 +45,8 @@ def test_until_iter_and_resume(tmp_path):
 def test_unknown_pattern_is_an_error_listing_module_names(tmp_path):
     freeze = dict(type='FreezeScheduleHook', patterns=['backbone.3'], until_epoch=1)
     with pytest.raises(ConfigError, match=r"pattern 'backbone.3' matches no module.*Closest module names: "
-                                          r'backbone.2, backbone.1, backbone.0.*Top-level modules: data_preprocessor, backbone, head'):
+                                          r'backbone.2, backbone.1, backbone.0.*'
+                                          r'Top-level modules: data_preprocessor, backbone, head'):
         toy_runner(tmp_path, ToyModel(), [GUARD, freeze]).train()
 
 

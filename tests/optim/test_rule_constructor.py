@@ -46,7 +46,8 @@ def test_rule_matching_nothing_lists_the_closest_names():
     model = resnet18_detector()
     rules = [dict(pattern=r'^backbone\.layer5\.', lr_mult=0.1)]
     with pytest.raises(ConfigError, match=r"rule #0 pattern='\^backbone\\\\.layer5\\\\.' matches no parameter.*"
-                                          r'Closest parameter names: backbone\.layer4\.1\.conv1\.weight, backbone\.layer4\.0'):
+                                          r'Closest parameter names: backbone\.layer4\.1\.conv1\.weight, '
+                                          r'backbone\.layer4\.0'):
         RuleBasedOptimWrapperConstructor(OPTIM, dict(rules=rules))(model)
 
 
