@@ -6,8 +6,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-# A NaN/inf loss never reaches the weights: its optimizer step is withheld and training stops, naming the
-# iteration, the loss terms and the last good checkpoint (the wrapper withholds, the hook reports; both needed).
+# A NaN/inf loss never reaches the weights: the wrapper withholds its optimizer step and training stops, naming the
+# iteration, the loss terms and the last good checkpoint (the hook adds the per-term report and optional skipping).
 optim_wrapper = dict(
     type='NonFiniteGuardOptimWrapper',
     # the backbone learns at half the lr of the neck and heads; ParamGroupSummaryHook's table shows it applied
