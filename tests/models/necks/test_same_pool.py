@@ -41,3 +41,10 @@ def test_resize_to_the_exact_size_of_the_target():
     like = torch.empty(1, 1, 5, 6)
     assert resize_to(x, like).shape == (1, 1, 5, 6)
     assert resize_to(x, x) is x
+
+
+def test_the_compiler_path_pools_the_same(monkeypatch):
+    x = torch.randn(2, 3, 9, 12)
+    fast = max_pool2d_same(x)
+    monkeypatch.setattr(torch.compiler, 'is_compiling', lambda: True)
+    assert torch.equal(max_pool2d_same(x), fast)
