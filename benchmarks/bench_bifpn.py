@@ -1,0 +1,185 @@
+"""BiFPN against mmdet's FPN and PAFPN at the same width: forward+backward time and peak memory, as ratios.
+
+    python benchmarks/bench_bifpn.py                  # D0 and D3 widths, 512x512-equivalent maps
+    python benchmarks/bench_bifpn.py --quick          # seconds: D0, small maps, few rounds
+    python benchmarks/bench_bifpn.py --reference PATH/TO/mmdetection/projects/EfficientDet/efficientdet
+
+Inputs are EfficientNet C3-C5 maps (B0's channels for D0, B3's for D3) of a 512x512 image, batch 2 on CPU
+(8 on a GPU). Every neck makes P3-P7 at the preset's width; FPN and PAFPN as in mmdet's RetinaNet
+(``add_extra_convs='on_input'``). Rounds are interleaved (each neck once per round), so a machine that gets
+busier mid-run slows all necks alike; the time is the median round. Peak memory is CUDA's peak on a GPU and,
+on CPU, the peak of the bytes the profiler saw allocated and freed during one forward+backward.
+
+With ``--reference`` (or ``$MMDET_EFFICIENTDET_DIR``), mmdet's reference BiFPN is timed too, on the same
+weights as mmext's (``pool_padding='zeros'``), and the largest output difference between the two is printed.
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` and the working tree's mmext importable
+    sys.path.insert(0, str(ROOT))
+
+from benchmarks.bifpn_reference import build_pair, find_reference, load_reference  # noqa: E402
+
+#: (preset, EfficientNet C3-C5 channels) measured by default.
+CASES = {'D0': [40, 112, 320], 'D3': [48, 136, 384]}
+
+
+def _inputs(channels: list[int], image: int, batch: int, device: str) -> list[torch.Tensor]:
+    return [torch.randn(batch, c, image // s, image // s, device=device) for c, s in zip(channels, (8, 16, 32))]
+
+
+def _step(neck: torch.nn.Module, feats: list[torch.Tensor]) -> None:
+    outs = neck(feats)
+    torch.autograd.backward(outs, [torch.ones_like(o) for o in outs])
+
+
+def _sync(device: str) -> None:
+    if device == 'cuda':
+        torch.cuda.synchronize()
+
+
+def peak_memory_mb(neck: torch.nn.Module, feats: list[torch.Tensor], device: str) -> float:
+    """Peak memory of one forward+backward above what was allocated before it, in MB."""
+    if device == 'cuda':
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        _step(neck, feats)
+        torch.cuda.synchronize()
+        return (torch.cuda.max_memory_allocated() - base) / 2 ** 20
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
+        _step(neck, feats)
+    live = peak = 0
+    for event in sorted(prof.events(), key=lambda e: e.time_range.start):
+        live += event.self_cpu_memory_usage
+        peak = max(peak, live)
+    return peak / 2 ** 20
+
+
+def time_interleaved(runs: dict[str, Callable[[], None]], rounds: int, warmup: int, device: str
+                     ) -> dict[str, float]:
+    """Median seconds per call of each function, calling each once per round."""
+    for _ in range(warmup):
+        for fn in runs.values():
+            fn()
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, fn in runs.items():
+            _sync(device)
+            start = time.perf_counter()
+            fn()
+            _sync(device)
+            seconds[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in seconds.items()}
+
+
+def build_necks(preset: str, channels: list[int]) -> dict[str, torch.nn.Module]:
+    """mmext's BiFPN at a preset, and mmdet's FPN and PAFPN at the same width, P3-P7 each."""
+    import mmext  # noqa: F401  registers BiFPN
+    from mmdet.registry import MODELS
+    from mmext.models.necks import BIFPN_PRESETS
+    width = BIFPN_PRESETS[preset]['out_channels']
+    common = dict(in_channels=channels, out_channels=width, num_outs=5)
+    return {
+        'BiFPN': MODELS.build(dict(type='BiFPN', preset=preset, **common)),
+        'FPN': MODELS.build(dict(type='FPN', add_extra_convs='on_input', **common)),
+        'PAFPN': MODELS.build(dict(type='PAFPN', add_extra_convs='on_input', **common)),
+    }
+
+
+def run_benchmark(quick: bool = False, presets: list[str] | None = None, reference: str | None = None,
+                  rounds: int | None = None, device: str | None = None) -> list[dict]:
+    """Measure every neck at every preset; one row per (preset, neck).
+
+    Args:
+        quick: Small maps (128x128 image), D0 only, 3 rounds: seconds in all.
+        presets: Presets to measure. Defaults to D0 and D3 (D0 with ``quick``).
+        reference: The folder of mmdet's ``projects/EfficientDet/efficientdet``; defaults to
+            ``$MMDET_EFFICIENTDET_DIR``; skipped when neither is there.
+        rounds: Timed rounds. Defaults to 3 (quick) or 10.
+        device: ``'cpu'`` or ``'cuda'``. Defaults to CUDA when there is one.
+
+    Returns:
+        Rows with ``bench, preset, neck, width, ms, peak_mb, time_vs_fpn, memory_vs_fpn`` (and for the
+        reference's rows ``max_abs_diff`` against mmext's BiFPN on the same weights, and
+        ``speedup_of_mmext``).
+    """
+    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+    presets = presets or (['D0'] if quick else list(CASES))
+    image, batch = (128 if quick else 512), (8 if device == 'cuda' else 2)
+    rounds = rounds or (3 if quick else 10)
+    ref_dir = find_reference(reference)
+    rows = []
+    for preset in presets:
+        channels = CASES[preset]
+        necks = {name: neck.to(device).train() for name, neck in build_necks(preset, channels).items()}
+        width = necks['BiFPN'].out_channels
+        extra = {}
+        if ref_dir is not None:
+            ref, ours = build_pair(load_reference(ref_dir), channels, width, necks['BiFPN'].num_repeats)
+            necks['reference'], necks['BiFPN (zeros pad)'] = ref.to(device).train(), ours.to(device).train()
+            with torch.no_grad():
+                feats = _inputs(channels, image, batch, device)
+                diff = max(float((a - b).abs().max()) for a, b in zip(ref(feats), ours(feats)))
+            extra['reference'] = dict(max_abs_diff=diff)
+        feats = _inputs(channels, image, batch, device)
+        times = time_interleaved({n: (lambda m=m: _step(m, feats)) for n, m in necks.items()}, rounds,
+                                 warmup=2, device=device)
+        memory = {name: peak_memory_mb(neck, feats, device) for name, neck in necks.items()}
+        for name in necks:
+            row = dict(bench='bifpn', preset=preset, neck=name, width=width, device=device, batch=batch,
+                       image=image, ms=times[name] * 1e3, peak_mb=memory[name],
+                       time_vs_fpn=times[name] / times['FPN'], memory_vs_fpn=memory[name] / memory['FPN'],
+                       **extra.get(name, {}))
+            if name == 'reference':
+                row['speedup_of_mmext'] = times['reference'] / times['BiFPN (zeros pad)']
+            rows.append(row)
+    return rows
+
+
+def format_table(rows: list[dict]) -> str:
+    """The rows as a fixed-width table, ratios against FPN of the same preset."""
+    lines = [f'{"preset":6} {"neck":18} {"width":>5} {"fwd+bwd ms":>11} {"x FPN":>6} {"peak MB":>8} {"x FPN":>6}']
+    for r in rows:
+        line = (f'{r["preset"]:6} {r["neck"]:18} {r["width"]:5d} {r["ms"]:11.1f} {r["time_vs_fpn"]:6.2f} '
+                f'{r["peak_mb"]:8.1f} {r["memory_vs_fpn"]:6.2f}')
+        if 'speedup_of_mmext' in r:
+            line += (f'   mmext BiFPN is {r["speedup_of_mmext"]:.2f}x as fast; outputs differ by at most '
+                     f'{r["max_abs_diff"]:.1e}')
+        lines.append(line)
+    first = rows[0] if rows else {}
+    lines.append(f'(device {first.get("device")}, batch {first.get("batch")}, {first.get("image")}x'
+                 f'{first.get("image")}-equivalent maps, {torch.get_num_threads()} threads)')
+    return '\n'.join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--quick', action='store_true', help='small maps, D0 only, 3 rounds (seconds)')
+    parser.add_argument('--presets', nargs='+', choices=list(CASES), help='presets to measure (default: all)')
+    parser.add_argument('--reference', help="mmdet's projects/EfficientDet/efficientdet folder, to compare")
+    parser.add_argument('--rounds', type=int, help='timed rounds (default 10, quick 3)')
+    parser.add_argument('--threads', type=int, help='torch CPU threads (default: torch\'s)')
+    parser.add_argument('--device', choices=['cpu', 'cuda'], help='default: cuda when present')
+    args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rows = run_benchmark(quick=args.quick, presets=args.presets, reference=args.reference, rounds=args.rounds,
+                         device=args.device)
+    print(format_table(rows))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
