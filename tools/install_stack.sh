@@ -21,12 +21,21 @@ fi
 
 echo "[stack] 1/5 torch 2.13.0 (CPU build)"
 "${pip[@]}" "torch==2.13.0"
-echo "[stack] 2/5 mmengine 0.10.7 and the mmcv build tools"
-"${pip[@]}" "setuptools<70" wheel ninja "mmengine==0.10.7"
-echo "[stack] 3/5 mmcv 2.1.0 with compiled ops (about 8 minutes on 2 cores the first time)"
-MAX_JOBS=${MAX_JOBS:-$(nproc)} "${pip[@]}" --no-build-isolation "mmcv==2.1.0"
+mmcv_with_ops() {
+  "$py" -c "from importlib import metadata as m; import sys; sys.exit(0 if m.version('mmcv') == '2.1.0' and any(
+    str(f).startswith('mmcv/_ext') for f in m.files('mmcv') or ()) else 1)" 2>/dev/null
+}
+if mmcv_with_ops; then
+  echo "[stack] 2-3/5 mmcv 2.1.0 with its compiled ops is already installed"
+  "${pip[@]}" "mmengine==0.10.7"
+else
+  echo "[stack] 2/5 mmengine 0.10.7 and the mmcv build tools"
+  "${pip[@]}" "setuptools<70" wheel ninja "mmengine==0.10.7"
+  echo "[stack] 3/5 mmcv 2.1.0 with compiled ops (about 8 minutes on 2 cores the first time)"
+  MAX_JOBS=${MAX_JOBS:-$(nproc)} "${pip[@]}" --no-build-isolation "mmcv==2.1.0"
+fi
 echo "[stack] 4/5 mmdet 3.3.0 and the rest (requirements.txt)"
 "${pip[@]}" -r requirements.txt
-echo "[stack] 5/5 mmext (editable) and its example plugin"
+echo "[stack] 5/5 mmext (editable)"
 "${pip[@]}" --no-deps -e .
 "$py" tools/check_stack.py --write-stamp
