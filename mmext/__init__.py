@@ -9,6 +9,6 @@ from mmext import compat
 compat.install_safe_checkpoint_loader()
 
 # Importing these registers their modules into mmdet's registries.
-from mmext import engine, hooks  # noqa: E402,F401
+from mmext import datasets, engine, hooks  # noqa: E402,F401
 
 __all__ = ['__version__']

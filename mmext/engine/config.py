@@ -55,12 +55,19 @@ def prepare_config(cfg: Config) -> Config:
     Called by ``MMExtRunner.from_cfg``, so every entry point (mmext's tools, mmdet's ``tools/train.py`` with
     ``runner_type='MMExtRunner'``) gets the same result. Safe to call more than once.
 
+    Fills ``num_classes='auto'`` from the training dataset (see :mod:`mmext.engine.num_classes`).
+
     Args:
         cfg: The loaded config; changed in place.
 
     Returns:
         The same config.
+
+    Raises:
+        ConfigError: ``num_classes`` cannot be filled or disagrees with the dataset.
     """
+    from mmext.engine.num_classes import fill_num_classes  # imports mmdet's registries: not at module load
+    fill_num_classes(cfg)
     return cfg
 
 
