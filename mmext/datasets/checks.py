@@ -67,15 +67,8 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
         raise ValueError(f'image_check must be one of {LEVELS}, got {image_check!r}')
     out = CheckedCoco(Report(source))
     report = out.report
-    if not isinstance(data, dict):
-        report.add('not_coco', f'the top level is a {type(data).__name__}, not an object with images, '
-                               'annotations and categories')
-        return out
-    for key in SECTIONS:
-        if key not in data:
-            report.add('missing_section', f"the '{key}' list is missing (top-level keys: {sorted(data)[:10]})")
-        elif not isinstance(data[key], list):
-            report.add('not_coco', f"'{key}' is a {type(data[key]).__name__}, not a list")
+    for kind, detail in section_problems(data):
+        report.add(kind, detail)
     if report.fatal:
         return out
     out.extra = {k: v for k, v in data.items() if k not in SECTIONS}
@@ -92,6 +85,20 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
     if not out.images:
         report.add('empty_dataset', _why_empty(report))
     return out
+
+
+def section_problems(data: Any) -> list[tuple[str, str]]:
+    """(kind, detail) for a top level that is not an object with images, annotations and categories lists."""
+    if not isinstance(data, dict):
+        return [('not_coco', f'the top level is a {type(data).__name__}, not an object with images, annotations '
+                             'and categories')]
+    found = []
+    for key in SECTIONS:
+        if key not in data:
+            found.append(('missing_section', f"the '{key}' list is missing (top-level keys: {sorted(data)[:10]})"))
+        elif not isinstance(data[key], list):
+            found.append(('not_coco', f"'{key}' is a {type(data[key]).__name__}, not a list"))
+    return found
 
 
 def _check_categories(entries: list, report: Report) -> tuple[dict[int, dict], dict[Any, Problem]]:

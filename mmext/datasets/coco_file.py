@@ -113,3 +113,36 @@ def apply_policy(checked: CheckedCoco, policy: str, logger: str = 'current') -> 
         if p.kind == 'placeholder_category':
             print_log(f'{report.source}: category id {p.category_id} dropped: {p.detail}', logger=logger,
                       level=logging.WARNING)
+
+
+def write_fixed(checked: CheckedCoco, out_file: str, source: str) -> str:
+    """Write the corrected copy of an annotation file (what ``policy='warn'`` trains on).
+
+    Args:
+        checked: The result of :func:`load_checked` for ``source``.
+        out_file: Where to write; never the input.
+        source: The input file.
+
+    Returns:
+        What changed, for printing.
+
+    Raises:
+        DatasetError: ``out_file`` is the input, or the input cannot be used at all.
+    """
+    if osp.exists(out_file) and osp.samefile(out_file, source):
+        raise DatasetError(f'--fix {out_file} is the input file; write the corrected copy elsewhere (the input '
+                           'is never overwritten)')
+    checked.report.raise_if_fatal()
+    content = checked.to_coco()
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    with open(out_file, 'w') as f:
+        json.dump(content, f)
+    report = checked.report
+    changed = [(kind, len(items)) for kind, items in report.by_kind().items()
+               if kind not in ('image_unannotated', 'crowd')]
+    lines = [f'wrote {out_file}: {len(content["images"])} of {report.num_images} images, '
+             f'{len(content["annotations"])} of {report.num_annotations} annotations, '
+             f'{len(content["categories"])} categories']
+    from mmext.datasets.problems import KINDS
+    lines += [f'  {n:>6} x {kind}: {KINDS[kind].action}' for kind, n in changed]
+    return '\n'.join(lines)
