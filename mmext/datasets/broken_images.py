@@ -92,6 +92,13 @@ class BrokenImages:
         path = data_info.get('img_path')
         probe = probe_image(path, 'decode') if isinstance(path, str) else None
         if probe is None or probe.kind in (None, 'image_wrong_extension'):
+            size = (data_info.get('width'), data_info.get('height'))
+            if probe is not None and probe.size and size != probe.size:  # boxes/masks sized for another image
+                raise DatasetError(f'{path} (image id {data_info.get("img_id")!r} in {self.source}) is '
+                                   f'{probe.size[0]}x{probe.size[1]} but the json says {size[0]}x{size[1]} '
+                                   f'[size_mismatch], and the pipeline failed with {type(err).__name__}: {err}. '
+                                   "Fix the json's width/height, or load with image_check='header' to use the "
+                                   "file's size.") from err
             raise err
         what = f'{path} (image id {data_info.get("img_id")!r} in {self.source}): {probe.detail} [{probe.kind}]'
         if self.policy == 'error' or test_mode:

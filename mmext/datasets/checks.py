@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from math import isfinite
 from typing import Any
 
-from mmext.datasets.annotation_rules import check_annotation
+from mmext.datasets.annotation_rules import check_annotation, where
 from mmext.datasets.image_files import LEVELS, probe_image
 from mmext.datasets.problems import Problem, Report, short_repr
 
@@ -164,6 +164,11 @@ def _check_images(entries: list, report: Report, img_dir: str | None, level: str
     return images, dropped
 
 
+def _is_size(value: Any) -> bool:
+    # isfinite() is not called on an int: json allows integers too large for a float
+    return (type(value) is int and value >= 1) or (type(value) is float and isfinite(value) and value >= 1)
+
+
 def _same_image(a: dict, b: dict) -> bool:
     return all(a.get(k) == b.get(k) for k in ('file_name', 'width', 'height'))
 
@@ -171,8 +176,8 @@ def _same_image(a: dict, b: dict) -> bool:
 def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) -> Problem | None:
     """Check an image's size (and file); fill in or correct width/height. The problem when the image must go."""
     w, h = img.get('width'), img.get('height')
-    has_size = type(w) in _NUM and type(h) in _NUM and isfinite(w) and isfinite(h) and w >= 1 and h >= 1
-    where = dict(image_id=img['id'], file_name=img['file_name'])
+    has_size = _is_size(w) and _is_size(h)
+    ids = dict(image_id=img['id'], file_name=img['file_name'])
     if has_size and level == 'none':
         img['width'], img['height'] = int(round(w)), int(round(h))
         return None
@@ -181,23 +186,23 @@ def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) ->
             img['width'], img['height'] = int(round(w)), int(round(h))
             return None
         return report.add('size_unreadable', f'width/height are {w!r}/{h!r} and no image folder was given to read '
-                                             'them from', **where)
+                                             'them from', **ids)
     path = osp.join(img_dir, img['file_name'])
     probe = probe_image(path, 'header' if level in ('none', 'exists') and not has_size else level)
     if probe.kind is not None and probe.kind != 'image_wrong_extension':
         kind = probe.kind if probe.kind.startswith('image_') or has_size else 'size_unreadable'
-        return report.add(kind, probe.detail, **where)
+        return report.add(kind, probe.detail, **ids)
     if probe.kind == 'image_wrong_extension':
-        report.add(probe.kind, probe.detail, **where)
+        report.add(probe.kind, probe.detail, **ids)
     if probe.size is None:  # level 'exists': the file is there, the json size stands
         img['width'], img['height'] = int(round(w)), int(round(h))
         return None
     if not has_size:
         report.add('size_from_header', f'width/height are {w!r}/{h!r}; read {probe.size[0]}x{probe.size[1]} '
-                                       'from the file', **where)
+                                       'from the file', **ids)
     elif (int(round(w)), int(round(h))) != probe.size:
         report.add('size_mismatch', f'the json says {w}x{h} but {path} is {probe.size[0]}x{probe.size[1]} '
-                                    '(width x height, EXIF rotation applied)', **where)
+                                    '(width x height, EXIF rotation applied)', **ids)
     img['width'], img['height'] = probe.size
     return None
 
@@ -213,53 +218,52 @@ def _check_annotations(entries: list, images: dict, cats: dict, dropped_imgs: di
         if not isinstance(ann, dict):
             report.add('bad_annotation', f'annotations[{i}] is a {type(ann).__name__}, not an object')
             continue
-        aid = ann.get('id')
         iid, cid = ann.get('image_id'), ann.get('category_id')
-        where = dict(ann_id=aid if _hashable(aid) else None, image_id=iid if _hashable(iid) else None)
         if iid is None or cid is None:
             report.add('bad_annotation', f'annotations[{i}] has no {"image_id" if iid is None else "category_id"}',
-                       **where)
+                       **where(ann, None))
             continue
         img = images.get(iid) if type(iid) in _ID else None
         if img is None:
             if type(iid) in _ID and iid in dropped_imgs:
-                _count_dropped_with(dropped_imgs[iid])
+                dropped_imgs[iid].dropped_with += 1
             else:
-                report.add('unknown_image', f'image_id {iid!r} is not in the images list', **where)
+                report.add('unknown_image', f'image_id {short_repr(iid)} is not in the images list', **where(ann, None))
             continue
-        where['file_name'] = img['file_name']
         if type(cid) is not int or cid not in cats:
-            if _hashable(cid) and cid in dropped_cats:
-                _count_dropped_with(dropped_cats[cid])
+            if type(cid) is int and cid in dropped_cats:
+                dropped_cats[cid].dropped_with += 1
             else:
-                report.add('unknown_category', f'category_id {cid!r} is not in the categories list', **where)
+                report.add('unknown_category', f'category_id {short_repr(cid)} is not in the categories list',
+                           **where(ann, img))
             continue
-        if not check_annotation(ann, img['width'], img['height'], report, where):
+        try:
+            if not check_annotation(ann, img, report):
+                continue
+        except OverflowError:  # an integer too large for a float (json allows any length)
+            report.add('nonfinite_bbox', 'a number in bbox, area or segmentation is too large for a float',
+                       **where(ann, img))
             continue
-        if 'segmentation' in ann:
-            out.has_segmentation = True
+        aid = ann.get('id')
         if type(aid) is int and aid not in seen_ids:
             seen_ids.add(aid)
-            max_id = max(max_id, aid)
+            if aid > max_id:
+                max_id = aid
         else:
             renumber.append(ann)
         counts[cid] += 1
         kept.append(ann)
+    out.has_segmentation = any('segmentation' in ann for ann in kept)
     for new_id, ann in enumerate(renumber, start=max_id + 1):
-        report.add('bad_annotation_id', f'id {ann.get("id")!r} is missing, not an integer, or used before; '
-                                        f'now {new_id}', ann_id=ann.get('id') if _hashable(ann.get('id')) else None,
-                   image_id=ann['image_id'])
+        report.add('bad_annotation_id', f'id {short_repr(ann.get("id"))} is missing, not an integer, or used '
+                                        f'before; now {new_id}', **where(ann, images[ann['image_id']]))
         ann['id'] = new_id
     out.ann_counts = counts
     return kept
 
 
-def _count_dropped_with(problem: Problem) -> None:
-    """Annotations of a dropped image/category go with it: counted in its problem, never silently."""
-    problem.dropped_with += 1
-
-
 def _note_empty_images(images: list[dict], anns: list[dict], report: Report) -> None:
+    # annotations of a dropped image / category went with it: say how many, never silently
     for problem in report.problems:
         n = problem.dropped_with
         if n:

@@ -7,11 +7,13 @@ file again).
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import logging
 import os
 import os.path as osp
-from typing import Any
+from typing import Any, Iterator
 
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
@@ -22,6 +24,19 @@ from mmext.errors import DatasetError
 
 POLICIES = ('strict', 'warn')
 _kept: dict[tuple, CheckedCoco] = {}  # at most one entry: the last result read with keep=True
+
+
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector: building millions of small dicts and lists triggers it again and
+    again for nothing (none of them form cycles); a large file loads about a third faster without it."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def read_json(path: str) -> tuple[Any, Report | None]:
@@ -40,6 +55,8 @@ def read_json(path: str) -> tuple[Any, Report | None]:
         why = f'not valid JSON: not UTF-8/16/32 text ({err.reason} at byte {err.start})'
     except RecursionError:
         why = 'not valid JSON for this reader: nested too deeply'
+    except ValueError as err:  # e.g. an integer with more digits than Python converts
+        why = f'not valid JSON for this reader: {err}'
     report = Report(path)
     report.add('invalid_json', why)
     return None, report
@@ -71,8 +88,9 @@ def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = '
         key = (osp.realpath(local), stat.st_size, stat.st_mtime_ns, img_dir, image_check)
         if key in _kept:
             return _kept.pop(key)
-        data, failed = read_json(local)
-    checked = CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check)
+        with paused_gc():
+            data, failed = read_json(local)
+            checked = CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check)
     checked.report.source = ann_file
     if keep:
         _kept.clear()

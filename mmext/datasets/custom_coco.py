@@ -17,7 +17,7 @@ from mmengine.logging import print_log
 
 from mmext.datasets.broken_images import BrokenImages
 from mmext.datasets.classes import ClassMap, resolve_classes
-from mmext.datasets.coco_file import apply_policy, load_checked
+from mmext.datasets.coco_file import apply_policy, load_checked, paused_gc
 from mmext.datasets.image_files import LEVELS
 from mmext.errors import DatasetError
 from mmext.registry import register
@@ -123,11 +123,10 @@ class CustomCocoDataset(CocoDataset):
             record.update(text=self.metainfo['classes'], caption_prompt=self.caption_prompt, custom_entities=True)
         instances = []
         for ann in anns:
-            if ann.get('ignore', False):
-                continue
             x, y, w, h = ann['bbox']
+            # mmdet skips 'ignore' annotations without a word; here they are what they say: regions to ignore
             instance = dict(bbox=[x, y, x + w, y + h], bbox_label=cat2label[ann['category_id']],
-                            ignore_flag=1 if ann.get('iscrowd') else 0)
+                            ignore_flag=1 if ann.get('iscrowd') or ann.get('ignore') else 0)
             if with_masks:  # every instance gets one, so a mask pipeline never meets a missing key
                 instance['mask'] = ann.get('segmentation') or []
             instances.append(instance)
@@ -157,17 +156,20 @@ class CustomCocoDataset(CocoDataset):
         """mmdet's initialisation, then the broken-image counter sized to the final dataset."""
         if self._fully_initialized:
             return
-        super().full_init()
+        with paused_gc():
+            super().full_init()
         self.broken.reset(len(self), self.ann_file)
 
     def _why_empty(self) -> str:
         if not self.data_list:
             return f'{self.ann_file}: the dataset has no images.'
         with_gt = sum(bool(d['instances']) for d in self.data_list)
+        dropped = ', '.join(f'{len(v)} {k}' for k, v in self.report.by_kind().items()) if self.report else ''
         return (f'{self.ann_file}: no image is left for training: {len(self.data_list)} images, {with_gt} with '
-                f'annotations, and filter_cfg={dict(self.filter_cfg)} removes the rest. Check that the '
-                'annotations belong to these images and classes (python tools/check_dataset.py '
-                f'{self.ann_file}), or relax filter_cfg.')
+                f'annotations, and filter_cfg={dict(self.filter_cfg)} removes the rest'
+                f'{" (annotation problems: " + dropped + ")" if dropped else ""}. Check that the annotations '
+                f'belong to these images and classes (python tools/check_dataset.py {self.ann_file}), or relax '
+                'filter_cfg.')
 
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline; an image file that cannot be loaded is handled by the ``broken_images`` policy."""
