@@ -24,3 +24,8 @@ class CheckpointError(MmextError):
 
 class RegistrationError(MmextError):
     """A module could not be registered (for example its name is already taken)."""
+
+
+class PluginError(MmextError):
+    """A third-party plugin could not be loaded (its import raised, a hook does not match the contract, or it
+    registers a name that is already taken); the message names the plugin and how to disable it."""

@@ -1,7 +1,8 @@
 """Train a detector from a config: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] ...``.
 
-Accepts mmdet's ``tools/train.py`` flags with the same names and meaning. mmext is imported here, so configs run
-through this script need no ``custom_imports``.
+Accepts mmdet's ``tools/train.py`` flags with the same names and meaning, plus ``--gpus N`` / ``--nproc N`` (and
+``--nnodes``, ``--node-rank``, ``--master-addr``, ``--master-port``, ``--max-restarts``) to run on several
+processes under torchrun. mmext is imported here, so configs run through this script need no ``custom_imports``.
 """
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import argparse
 import sys
 
 from mmengine.config import DictAction
+
+from mmext.engine.launch import add_launch_arguments
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,24 +24,34 @@ def build_parser() -> argparse.ArgumentParser:
                         help='resume from CKPT, or with no value from the latest checkpoint in the work dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config settings, e.g. train_cfg.max_epochs=2')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'], default='none',
-                        help='set by the launcher (torchrun: pytorch, srun: slurm)')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument('--seed', type=int, default=None, help='random seed (randomness.seed)')
+    parser.add_argument('--deterministic', action='store_true', help='deterministic algorithms (slower)')
+    add_launch_arguments(parser)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
-    import mmext  # noqa: F401  registers mmext's modules and loads plugins
-    from mmext.engine.config import load_config
-    from mmext.engine.train import configure, format_summary, set_local_rank, train
-    from mmext.errors import MmextError
-
-    set_local_rank(args.local_rank)
     try:
+        from mmext.errors import MmextError  # imports mmext, which loads the plugins
+    except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
+        if type(err).__name__ != 'PluginError':
+            raise
+        print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
+        return 1
+    try:
+        from mmext.engine.launch import relaunch_if_needed
+        code = relaunch_if_needed(__file__, argv, args)
+        if code is not None:
+            return code
+        import mmext  # noqa: F401  registers mmext's modules and loads plugins
+        from mmext.engine.config import load_config
+        from mmext.engine.train import configure, format_summary, set_local_rank, train
+        set_local_rank(args.local_rank)
         cfg = load_config(args.config, args.cfg_options)
         configure(cfg, args.config, work_dir=args.work_dir, amp=args.amp, auto_scale_lr=args.auto_scale_lr,
-                  resume=args.resume, launcher=args.launcher)
+                  resume=args.resume, launcher=args.launcher, seed=args.seed, deterministic=args.deterministic)
         result = train(cfg)
     except MmextError as err:
         print(f'error: {err}', file=sys.stderr)

@@ -2,12 +2,21 @@
 
 - :mod:`.checkpoint`: checkpoints load with ``weights_only=True`` and an explicit allow-list (resume on torch>=2.6).
 - :mod:`.distributed`: distributed training on CPU with gloo (mmengine assumes CUDA).
+- :mod:`.config_paths`: ``_base_ = 'mmext::<path>'`` and ``'<plugin>::<path>'`` (mmengine knows a fixed list).
+- mmengine's ``import pkg_resources`` warning is silenced (it is mmengine's, and says nothing a user can act on).
 """
-from mmext.compat.checkpoint import (CHECKPOINT_SAFE_GLOBALS, install_safe_checkpoint_loader,
-                                     safe_load_checkpoint)
-from mmext.compat.distributed import cpu_ddp_wrapper_cfg, init_cpu_process_group
+import warnings
+
+# mmengine 0.10 imports pkg_resources to find installed packages' configs; setuptools warns on every import.
+warnings.filterwarnings('ignore', message='pkg_resources is deprecated', category=UserWarning)
+
+from mmext.compat.checkpoint import (CHECKPOINT_SAFE_GLOBALS,  # noqa: E402
+                                     install_safe_checkpoint_loader, safe_load_checkpoint)
+from mmext.compat.config_paths import MMEXT_CONFIGS, add_config_folder, install_config_folders  # noqa: E402
+from mmext.compat.distributed import cpu_ddp_wrapper_cfg, init_cpu_process_group  # noqa: E402
 
 __all__ = [
+    'MMEXT_CONFIGS', 'add_config_folder', 'install_config_folders',
     'CHECKPOINT_SAFE_GLOBALS', 'install_safe_checkpoint_loader', 'safe_load_checkpoint',
     'cpu_ddp_wrapper_cfg', 'init_cpu_process_group'
 ]

@@ -36,9 +36,20 @@ def _numpy_globals() -> list:
     return found
 
 
+def _history_buffer_getattr(obj: Any, name: str) -> Any:
+    """Stands in for ``builtins.getattr`` while loading, and only resolves HistoryBuffer's statistics methods.
+
+    A HistoryBuffer pickles its ``statistics_methods`` as ``getattr(HistoryBuffer, 'mean')`` and so on. Allowing
+    the real ``getattr`` would let a crafted file reach any attribute of any allowed object.
+    """
+    if obj is HistoryBuffer and not name.startswith('_') and callable(getattr(HistoryBuffer, name, None)):
+        return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(f'Unsupported global: GLOBAL getattr({obj!r}, {name!r})')
+
+
 # Everything an mmengine 0.10 / mmdet 3.3 checkpoint may hold besides tensors and plain Python containers:
-# the message hub's HistoryBuffer with NumPy arrays inside, NumPy scalars in runtime info and metrics.
-CHECKPOINT_SAFE_GLOBALS: list = [HistoryBuffer, *_numpy_globals()]
+# the message hub's HistoryBuffer (with its statistics methods) and NumPy arrays, dtypes and scalars.
+CHECKPOINT_SAFE_GLOBALS: list = [HistoryBuffer, (_history_buffer_getattr, 'builtins.getattr'), *_numpy_globals()]
 
 _GLOBAL_RE = re.compile(r'GLOBAL ([\w.]+)')
 

@@ -37,9 +37,19 @@ def _background(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     img = base + xx[..., None] * slope[0] + yy[..., None] * slope[1]
     period, angle = rng.uniform(6, 24), rng.uniform(0, np.pi)
     stripes = np.sin((xx * np.cos(angle) + yy * np.sin(angle)) * 2 * np.pi / period)
-    img += stripes[..., None] * rng.uniform(5, 25)
-    img += rng.normal(0, 8, size=img.shape)
+    img += stripes[..., None] * rng.uniform(4, 12)
+    img += rng.normal(0, 4, size=img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _contrasting_colour(rng: np.random.Generator, patch: np.ndarray) -> tuple[int, int, int]:
+    """A random colour that stands out from the background under the shape (a person would see the shape)."""
+    mean = patch.reshape(-1, 3).mean(0)
+    for _ in range(50):
+        colour = rng.integers(0, 256, size=3)
+        if np.abs(colour - mean).max() > 90:
+            break
+    return tuple(int(c) for c in colour)
 
 
 def _iou(a: list[float], b: list[float]) -> float:
@@ -89,7 +99,7 @@ def _make_split(spec: SyntheticSpec, rng: np.random.Generator, num: int, img_dir
             else:
                 continue
             label = int(rng.integers(0, len(CLASSES)))
-            colour = tuple(int(c) for c in rng.integers(0, 256, size=3))
+            colour = _contrasting_colour(rng, img[y:y + size, x:x + size])
             bbox, poly = _draw_shape(img, label, x, y, size, colour, rng)
             boxes.append(box)
             annotations.append(dict(id=img_id * 100 + len(boxes), image_id=img_id,

@@ -55,7 +55,9 @@ def prepare_config(cfg: Config) -> Config:
     Called by ``MMExtRunner.from_cfg``, so every entry point (mmext's tools, mmdet's ``tools/train.py`` with
     ``runner_type='MMExtRunner'``) gets the same result. Safe to call more than once.
 
-    Fills ``num_classes='auto'`` from the training dataset (see :mod:`mmext.engine.num_classes`).
+    Plugins take part here: ``mmext_adjust_config`` changes the config, then the hook configs that
+    ``mmext_add_hooks`` returns are appended to ``custom_hooks`` (see :mod:`mmext.plugins.hookspecs`).
+    Last, ``num_classes='auto'`` is filled from the training dataset (see :mod:`mmext.engine.num_classes`).
 
     Args:
         cfg: The loaded config; changed in place.
@@ -67,7 +69,9 @@ def prepare_config(cfg: Config) -> Config:
         ConfigError: ``num_classes`` cannot be filled or disagrees with the dataset.
     """
     from mmext.engine.num_classes import fill_num_classes  # imports mmdet's registries: not at module load
-    fill_num_classes(cfg)
+    from mmext.plugins.manager import PLUGINS
+    PLUGINS.adjust_config(cfg)
+    fill_num_classes(cfg)  # after the plugins: they may change the dataset or the model
     return cfg
 
 
@@ -130,7 +134,7 @@ def _data_hint(path: str) -> str:
 
 # --- unregistered types --------------------------------------------------------------------------------------
 
-_NOT_REGISTERED = re.compile(r'(\S+) is not in the (\w+)::(\w+) registry')
+_NOT_REGISTERED = re.compile(r"'?([\w.]+) is not in the (\w+)::(\w+) registry")
 
 
 def explain_build_error(err: KeyError) -> ConfigError | None:

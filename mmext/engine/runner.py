@@ -1,7 +1,9 @@
 """``MMExtRunner``: mmengine's Runner with mmext's config preparation and CPU-distributed support.
 
-Registered in mmdet's RUNNERS so that a config with ``runner_type = 'MMExtRunner'`` gets the same behaviour from
-mmext's ``tools/train.py`` and from mmdet's own ``tools/train.py`` (after ``custom_imports``).
+Registered in mmengine's root RUNNERS (mmdet's RUNNERS is its child, so mmdet-scoped lookups find it too): mmdet's own
+``tools/train.py`` builds ``runner_type`` from the root registry without a scope. A config with
+``runner_type = 'MMExtRunner'`` thus gets the same behaviour from mmext's ``tools/train.py`` and from mmdet's own
+(after ``custom_imports``).
 
 Example:
     >>> # in a config
@@ -10,9 +12,9 @@ Example:
 """
 from __future__ import annotations
 
-from mmdet.registry import RUNNERS
 from mmengine.config import Config
 from mmengine.dist import is_distributed
+from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmext.compat.distributed import cpu_ddp_wrapper_cfg, cuda_available, init_cpu_process_group
@@ -27,8 +29,12 @@ class MMExtRunner(Runner):
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'MMExtRunner':
-        """Build a runner from a config after :func:`prepare_config` has completed it."""
-        return super().from_cfg(prepare_config(cfg))
+        """Build a runner from a config after :func:`prepare_config` has completed it; the log names the loaded
+        plugins and their versions, so a run can be reproduced."""
+        runner = super().from_cfg(prepare_config(cfg))
+        from mmext.plugins.manager import PLUGINS
+        runner.logger.info(PLUGINS.summary())
+        return runner
 
     def setup_env(self, env_cfg: dict) -> None:
         """Initialise the process group with gloo on CPU (mmengine's own init assumes CUDA), then the rest."""
@@ -41,6 +47,15 @@ class MMExtRunner(Runner):
         if self.distributed and not cuda_available():
             model_wrapper_cfg = cpu_ddp_wrapper_cfg(model_wrapper_cfg)
         return super().wrap_model(model_wrapper_cfg, model)
+
+    def train(self):
+        """Log the effective total batch size (what ``--auto-scale-lr`` scales by), then train."""
+        loader = self._train_dataloader
+        batch = loader.batch_size if hasattr(loader, 'batch_size') else (loader or {}).get('batch_size')
+        if batch:
+            self.logger.info(f'effective total batch size: {self.world_size} process(es) x {batch} = '
+                             f'{self.world_size * batch}')
+        return super().train()
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):

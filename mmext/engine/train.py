@@ -7,8 +7,10 @@ import time
 from dataclasses import dataclass, field
 
 from mmengine.config import Config
+from mmengine.runner import find_latest_checkpoint
 
 from mmext.engine.config import explain_build_error
+from mmext.engine.launch import restart_count
 from mmext.errors import ConfigError
 
 PREDICTIONS_PNG = 'predictions.png'
@@ -25,7 +27,8 @@ class TrainResult:
 
 
 def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp: bool = False,
-              auto_scale_lr: bool = False, resume: str | None = None, launcher: str = 'none') -> Config:
+              auto_scale_lr: bool = False, resume: str | None = None, launcher: str = 'none',
+              seed: int | None = None, deterministic: bool = False) -> Config:
     """Apply ``tools/train.py``'s flags to a config, with the meaning mmdet's ``tools/train.py`` gives them.
 
     Args:
@@ -36,6 +39,8 @@ def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp
         auto_scale_lr: ``--auto-scale-lr``: scale the lr by the real total batch size.
         resume: ``--resume``: ``'auto'`` for the latest checkpoint in the work dir, or a checkpoint path.
         launcher: ``--launcher``.
+        seed: ``--seed``: the config's ``randomness.seed``.
+        deterministic: ``--deterministic``: ``randomness.deterministic`` (deterministic algorithms, slower).
 
     Returns:
         The same config.
@@ -49,6 +54,13 @@ def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('work_dirs', osp.splitext(osp.basename(config_path))[0])
     cfg.setdefault('runner_type', 'MMExtRunner')
+    if seed is not None or deterministic:
+        randomness = dict(cfg.get('randomness') or {})
+        if seed is not None:
+            randomness['seed'] = seed
+        if deterministic:
+            randomness['deterministic'] = True
+        cfg.randomness = randomness
     if amp:
         import torch
         if not torch.cuda.is_available():
@@ -62,6 +74,8 @@ def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp
             raise ConfigError('--auto-scale-lr needs auto_scale_lr = dict(enable=False, base_batch_size=N) in the '
                               'config, N being the total batch size the learning rate was tuned for')
         scale['enable'] = True
+    if restart_count() > 0 and find_latest_checkpoint(cfg.work_dir):
+        resume = 'auto'  # torchrun restarted the group: continue from the latest checkpoint, not from scratch
     if resume == 'auto':
         cfg.resume = True
         cfg.load_from = None
@@ -126,8 +140,9 @@ def format_summary(result: TrainResult) -> str:
         lines.append(f"  bbox mAP (val):  {m['coco/bbox_mAP']:.3f}   "
                      f"(mAP50 {m.get('coco/bbox_mAP_50', float('nan')):.3f}, "
                      f"mAP75 {m.get('coco/bbox_mAP_75', float('nan')):.3f})")
-    elif result.metrics:
-        lines += [f'  {k}: {v}' for k, v in sorted(result.metrics.items())]
+    else:
+        lines.append('  bbox mAP (val):  none: the model made no detections above test_cfg.score_thr on the val '
+                     'split (train longer, or check the loss in the log)')
     lines.append(f'  work dir:        {result.work_dir}')
     if result.checkpoint:
         lines.append(f'  checkpoint:      {result.checkpoint}')

@@ -1,7 +1,6 @@
 """The demo config trained for real, through mmext's tools/train.py and through mmdet's own."""
 import math
 import re
-import socket
 from pathlib import Path
 
 import cv2
@@ -12,12 +11,6 @@ import torch
 from tests.conftest import DEMO_CONFIG, demo_data_options, quick_options, run_tool
 
 pytestmark = pytest.mark.e2e
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def _losses(log: str) -> list[float]:
@@ -56,20 +49,6 @@ def test_mmdets_own_train_script_with_custom_imports(tiny_coco, tmp_path):
     assert 'coco/bbox_mAP' in result.stdout
     assert (work / 'epoch_1.pth').is_file()
     assert (work / 'predictions.png').is_file()  # PredictionGridHook came from mmext
-
-
-def test_two_process_gloo_training_on_cpu(tiny_coco, tmp_path):
-    work = tmp_path / 'work'
-    result = run_tool(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(_free_port()),
-                       'tools/train.py', DEMO_CONFIG, '--launcher', 'pytorch', '--work-dir', str(work),
-                       '--cfg-options', *demo_data_options(tiny_coco), *quick_options(work, epochs=1)],
-                      env={'OMP_NUM_THREADS': '1'})
-    out = result.stdout + result.stderr
-    assert result.returncode == 0, out[-4000:]
-    assert re.search(r'World size: 2|world_size: 2|Distributed training: True', out)
-    assert _losses(out) and all(math.isfinite(v) for v in _losses(out))
-    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']
-    assert out.count('mmext: training finished') == 1  # the summary comes from rank 0 only
 
 
 @pytest.mark.parametrize('args, message', [

@@ -27,8 +27,8 @@ def test_config_syntax_error_names_file_and_line(tmp_path):
 
 
 def test_unregistered_type_lists_close_names():
-    err = KeyError('class `RetinaNet` in mmdet/models/detectors/retinanet.py: BiFPNN is not in the '
-                   'mmdet::model registry. Please check whether the value of `BiFPNN` is correct')
+    err = KeyError("class `RetinaNet` in mmdet/models/detectors/retinanet.py: 'BiFPNN is not in the "
+                   "mmdet::model registry. Please check whether the value of `BiFPNN` is correct")
     readable = explain_build_error(err)
     assert isinstance(readable, ConfigError)
     assert "type='BiFPNN' is not registered in mmdet's 'model' registry" in str(readable)

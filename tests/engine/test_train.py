@@ -52,3 +52,8 @@ def test_summary_leads_with_the_bbox_map():
     assert lines[0] == 'mmext: training finished in 2m05s'
     assert 'bbox mAP (val):  0.654' in lines[1]
     assert 'w/epoch_2.pth' in text and 'w/predictions.png' in text
+
+
+def test_summary_says_when_there_was_nothing_to_evaluate():
+    text = format_summary(TrainResult(work_dir='w', seconds=3, metrics={'time': 1.0}))
+    assert 'bbox mAP (val):  none: the model made no detections' in text

@@ -1,0 +1,50 @@
+# This folder's dataset: COCO-format annotation files and one image folder, used as they are written here
+# (relative paths start where you run tools/train.py). Written by tools/new_config_folder.py.
+# mmdet's CocoDataset takes the class names from `metainfo` (without them it would assume COCO's 80 classes
+# and drop every other annotation): they were read from the train annotation file, in its category order.
+# The image scale is the largest image of that file (at most 1333x800), so no image is enlarged.
+_base_ = 'mmdet::_base_/datasets/coco_detection.py'
+
+data_root = ''
+train_ann = 'data/demo/annotations/train.json'
+val_ann = 'data/demo/annotations/val.json'
+img_dir = 'data/demo/images/'
+metainfo = dict(classes=('circle', 'square', 'triangle'))
+image_scale = (160, 128)
+backend_args = None
+
+train_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PackDetInputs'),
+]
+test_pipeline = [
+    dict(type='LoadImageFromFile', backend_args=backend_args),
+    dict(type='Resize', scale=image_scale, keep_ratio=True),
+    dict(type='LoadAnnotations', with_bbox=True),
+    dict(type='PackDetInputs',
+         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+]
+train_dataloader = dict(
+    batch_size=4,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file=train_ann,
+        data_prefix=dict(img=img_dir),
+        filter_cfg=dict(filter_empty_gt=True, min_size=4),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=8,
+    dataset=dict(
+        data_root=data_root,
+        metainfo=metainfo,
+        ann_file=val_ann,
+        data_prefix=dict(img=img_dir),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+
+val_evaluator = dict(ann_file=val_ann)
+test_evaluator = val_evaluator

@@ -1,0 +1,68 @@
+"""tools/train.py on several processes through torchrun (gloo on CPU), restarts, and launch errors."""
+import math
+import re
+import socket
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.conftest import DEMO_CONFIG, ROOT, demo_data_options, quick_options, run_tool
+
+pytestmark = pytest.mark.e2e
+
+
+def _losses(log: str) -> list[float]:
+    return [float(v) for v in re.findall(r'\bloss: (\S+)', log)]
+
+
+def test_nproc_2_trains_through_torchrun(tiny_coco, tmp_path):
+    work = tmp_path / 'work'
+    result = run_tool(['tools/train.py', DEMO_CONFIG, '--nproc', '2', '--work-dir', str(work), '--cfg-options',
+                       *demo_data_options(tiny_coco), *quick_options(work, epochs=1)], env={'OMP_NUM_THREADS': '1'})
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert 'under torchrun' in out and '--nproc_per_node=2' in out
+    assert 'effective total batch size: 2 process(es) x 4 = 8' in out
+    assert _losses(out) and all(math.isfinite(v) for v in _losses(out))
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']  # written once, by rank 0
+    assert out.count('mmext: training finished') == 1
+
+
+def test_max_restarts_resumes_from_the_latest_checkpoint(tiny_coco, tmp_path):
+    """Rank 1 dies in epoch 2; torchrun restarts the group, which resumes from epoch_1 and ends at iteration 6."""
+    config = tmp_path / 'faulty.py'
+    config.write_text(
+        f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
+        "custom_imports = dict(imports=['mmext', 'tests.e2e.fault_hook'], allow_failed_imports=False)\n"
+        "custom_hooks = [dict(type='KillRankOnceHook', rank=1, at_iter=3)]\n")
+    work = tmp_path / 'work'
+    result = run_tool(['tools/train.py', str(config), '--nproc', '2', '--max-restarts', '1', '--work-dir', str(work),
+                       '--cfg-options', *demo_data_options(tiny_coco), *quick_options(work, epochs=3)],
+                      env={'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)})
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-4000:]
+    assert 'resumed epoch: 1, iter: 2' in out  # 8 images per rank, batch 4: 2 iterations per epoch
+    final = torch.load(work / 'epoch_3.pth', weights_only=False)
+    assert (final['meta']['epoch'], final['meta']['iter']) == (3, 6)
+
+
+def test_unknown_flag_and_gpus_without_gpu_are_one_line_errors(tmp_path):
+    unknown = run_tool(['tools/train.py', DEMO_CONFIG, '--no-such-flag'])
+    assert unknown.returncode == 2
+    assert 'unrecognized arguments: --no-such-flag' in unknown.stderr and 'Traceback' not in unknown.stderr
+    if not torch.cuda.is_available():
+        gpus = run_tool(['tools/train.py', DEMO_CONFIG, '--gpus', '2', '--work-dir', str(tmp_path)])
+        assert gpus.returncode == 1 and 'Traceback' not in gpus.stderr
+        assert gpus.stderr.strip().splitlines()[-1].startswith('error: --gpus 2: no CUDA GPU is visible')
+
+
+def test_master_port_in_use_is_an_error_not_a_hang(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(('', 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_tool(['tools/train.py', DEMO_CONFIG, '--nproc', '2', '--master-port', str(port),
+                           '--work-dir', str(tmp_path)], timeout=60)
+    assert result.returncode == 1
+    assert f'error: --master-port {port} is already in use' in result.stderr

@@ -1,0 +1,67 @@
+import argparse
+import socket
+import sys
+
+import pytest
+
+from mmext.engine.launch import (LaunchError, add_launch_arguments, check_port_free, find_free_port,
+                                 processes_per_node, strip_launch_flags, torchrun_command)
+
+
+def _args(*argv):
+    parser = argparse.ArgumentParser()
+    add_launch_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_gpus_without_cuda_is_a_clear_error():
+    with pytest.raises(LaunchError, match='--gpus 2: no CUDA GPU is visible on this machine; use --nproc 2'):
+        processes_per_node(_args('--gpus', '2'), cuda_devices=0)
+    with pytest.raises(LaunchError, match='only 1 CUDA GPU'):
+        processes_per_node(_args('--gpus', '4'), cuda_devices=1)
+    assert processes_per_node(_args('--gpus', '4'), cuda_devices=8) == 4
+
+
+def test_nproc_and_conflicts():
+    assert processes_per_node(_args()) == 1
+    assert processes_per_node(_args('--nproc', '3')) == 3
+    with pytest.raises(LaunchError, match='not both'):
+        processes_per_node(_args('--nproc', '2', '--gpus', '2'), cuda_devices=2)
+    with pytest.raises(LaunchError, match='>= 1'):
+        processes_per_node(_args('--nproc', '0'))
+
+
+def test_both_local_rank_spellings_are_accepted():
+    assert _args('--local_rank', '3').local_rank == 3
+    assert _args('--local-rank=2').local_rank == 2
+
+
+def test_outer_flags_are_stripped_for_the_workers():
+    argv = ['cfg.py', '--nproc', '2', '--master-port=1234', '--work-dir', 'w', '--max-restarts', '1',
+            '--cfg-options', 'a=1']
+    assert strip_launch_flags(argv) == ['cfg.py', '--work-dir', 'w', '--cfg-options', 'a=1']
+
+
+def test_torchrun_command_uses_the_pytorch_launcher():
+    cmd = torchrun_command('tools/train.py', ['cfg.py'], 4, nnodes=2, node_rank=1, master_addr='10.0.0.1',
+                           master_port=29501)
+    assert cmd[:3] == [sys.executable, '-m', 'torch.distributed.run']
+    assert '--nproc_per_node=4' in cmd and '--nnodes=2' in cmd and '--node_rank=1' in cmd
+    assert '--master_addr=10.0.0.1' in cmd and '--master_port=29501' in cmd
+    assert cmd[-4:] == ['tools/train.py', 'cfg.py', '--launcher', 'pytorch']
+
+
+def test_restarts_use_the_c10d_rendezvous():
+    cmd = torchrun_command('tools/train.py', ['cfg.py'], 2, master_addr='10.0.0.1', master_port=29501,
+                           max_restarts=2)
+    assert '--rdzv_backend=c10d' in cmd and '--rdzv_endpoint=10.0.0.1:29501' in cmd and '--max_restarts=2' in cmd
+
+
+def test_port_in_use_is_reported_not_waited_on():
+    port = find_free_port()
+    check_port_free(port)
+    with socket.socket() as busy:
+        busy.bind(('', port))
+        busy.listen()
+        with pytest.raises(LaunchError, match=f'--master-port {port} is already in use'):
+            check_port_free(port)

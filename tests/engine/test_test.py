@@ -1,0 +1,46 @@
+import json
+
+import pytest
+from mmengine.config import Config
+
+from mmext.engine.test import configure_test, split_has_annotations
+from mmext.errors import ConfigError
+
+
+def _cfg(tmp_path, annotations: bool) -> Config:
+    ann = tmp_path / 'test.json'
+    content = dict(images=[dict(id=1, file_name='a.jpg', width=4, height=4)], categories=[dict(id=1, name='a')])
+    if annotations:
+        content['annotations'] = [dict(id=1, image_id=1, category_id=1, bbox=[0, 0, 2, 2], area=4, iscrowd=0)]
+    ann.write_text(json.dumps(content))
+    return Config(dict(test_dataloader=dict(dataset=dict(type='CocoDataset', data_root=str(tmp_path),
+                                                         ann_file='test.json')),
+                       test_evaluator=dict(type='CocoMetric', ann_file=str(ann)),
+                       default_hooks=dict(visualization=dict(type='DetVisualizationHook'))))
+
+
+def test_flags_reach_the_metric_and_hooks(tmp_path):
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    cfg = configure_test(_cfg(tmp_path, True), 'configs/x.py', str(ckpt), out=str(tmp_path / 'r.json'),
+                         show_dir=str(tmp_path / 'vis'), classwise=True, score_thr=0.5)
+    assert cfg.load_from == str(ckpt) and cfg.work_dir == 'work_dirs/x'
+    assert cfg.test_evaluator.classwise is True
+    assert cfg.test_evaluator.outfile_prefix == str(tmp_path / 'r')
+    assert 'format_only' not in cfg.test_evaluator
+    assert cfg.custom_hooks[-1] == dict(type='SavePredictionsHook', out_dir=str(tmp_path / 'vis'), score_thr=0.5)
+
+
+def test_split_without_annotations(tmp_path):
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    assert not split_has_annotations(_cfg(tmp_path, False))
+    with pytest.raises(ConfigError, match='no annotations.*--out results.json'):
+        configure_test(_cfg(tmp_path, False), 'x.py', str(ckpt))
+    cfg = configure_test(_cfg(tmp_path, False), 'x.py', str(ckpt), out=str(tmp_path / 'sub.json'))
+    assert cfg.test_evaluator.format_only is True
+
+
+def test_missing_checkpoint(tmp_path):
+    with pytest.raises(ConfigError, match='nope.pth does not exist'):
+        configure_test(_cfg(tmp_path, True), 'x.py', str(tmp_path / 'nope.pth'))

@@ -1,0 +1,61 @@
+"""Evaluate a checkpoint: ``python tools/test.py CONFIG CHECKPOINT [--out results.json] [--show-dir DIR] ...``.
+
+COCO metrics (bbox, and segm when the model has masks) on the config's test split; ``--classwise`` adds a per-class
+AP table; ``--out`` writes the predictions as a COCO results json; ``--show-dir`` writes one PNG per image. A test
+split without annotations is only formatted (needs ``--out``). ``--gpus N`` / ``--nproc N`` as in tools/train.py.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mmengine.config import DictAction
+
+from mmext.engine.launch import add_launch_arguments
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description='Evaluate a checkpoint with mmdet + mmext.')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument('--work-dir', help='where the test log goes')
+    parser.add_argument('--out', help='write predictions as a COCO results json (e.g. results.json)')
+    parser.add_argument('--show-dir', help='write one PNG of predictions per test image into this folder')
+    parser.add_argument('--score-thr', type=float, default=0.3, help='lowest score drawn with --show-dir')
+    parser.add_argument('--classwise', action='store_true', help='print a per-class AP table')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help='override config settings')
+    add_launch_arguments(parser, restarts=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser().parse_args(argv)
+    from mmext.errors import MmextError
+    try:
+        from mmext.engine.launch import relaunch_if_needed
+        code = relaunch_if_needed(__file__, argv, args)
+        if code is not None:
+            return code
+        import mmext  # noqa: F401
+        from mmext.engine.config import load_config
+        from mmext.engine.test import configure_test, format_test_summary, test
+        from mmext.engine.train import set_local_rank
+        set_local_rank(args.local_rank)
+        cfg = load_config(args.config, args.cfg_options)
+        configure_test(cfg, args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
+                       show_dir=args.show_dir, score_thr=args.score_thr, classwise=args.classwise,
+                       launcher=args.launcher)
+        result = test(cfg, out=args.out)
+    except MmextError as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 1
+    from mmengine.dist import get_rank
+    if get_rank() == 0:
+        print(format_test_summary(result), flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
