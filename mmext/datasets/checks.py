@@ -72,6 +72,10 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
     if report.fatal:
         return out
     out.extra = {k: v for k, v in data.items() if k not in SECTIONS}
+    images_only = 'annotations' not in data
+    if images_only:
+        report.add('images_only', "no 'annotations' list: an image-info file (a test split), nothing to train on")
+        data['annotations'] = []
     report.num_images, report.num_annotations = len(data['images']), len(data['annotations'])
     cats, dropped_cats = _check_categories(data['categories'], report)
     images, dropped_imgs = _check_images(data['images'], report, img_dir, image_check)
@@ -81,7 +85,7 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
     out.images = [img for img in images.values() if img is not None]
     out.annotations = anns
     _note_empty_images(out.images, anns, report)
-    out.categories = _finish_categories(cats, out.ann_counts, report)
+    out.categories = _finish_categories(cats, None if images_only else out.ann_counts, report)
     if not out.images:
         report.add('empty_dataset', _why_empty(report))
     return out
@@ -95,7 +99,9 @@ def section_problems(data: Any) -> list[tuple[str, str]]:
     found = []
     for key in SECTIONS:
         if key not in data:
-            found.append(('missing_section', f"the '{key}' list is missing (top-level keys: {sorted(data)[:10]})"))
+            if key != 'annotations':  # an image-info file (a test split) has none
+                found.append(('missing_section', f"the '{key}' list is missing (top-level keys: "
+                                                  f'{sorted(data)[:10]})'))
         elif not isinstance(data[key], list):
             found.append(('not_coco', f"'{key}' is a {type(data[key]).__name__}, not a list"))
     return found
@@ -274,10 +280,13 @@ def _note_empty_images(images: list[dict], anns: list[dict], report: Report) -> 
             report.add('image_unannotated', 'no annotations', image_id=img['id'], file_name=img['file_name'])
 
 
-def _finish_categories(cats: dict[int, dict], counts: dict[int, int], report: Report) -> list[dict]:
+def _finish_categories(cats: dict[int, dict], counts: dict[int, int] | None, report: Report) -> list[dict]:
+    """Categories sorted by id, placeholders left out (``counts`` None: an image-info file, nothing to count)."""
     ordered = list(cats.values())
     if [c['id'] for c in ordered] != sorted(cats):
         report.add('categories_unsorted', f'categories are listed in the id order {[c["id"] for c in ordered][:12]}')
+    if counts is None:
+        return [cats[cid] for cid in sorted(cats)]
     kept = []
     for cid in sorted(cats):
         cat = cats[cid]

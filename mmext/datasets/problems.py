@@ -30,7 +30,7 @@ KINDS: dict[str, Kind] = {
     'invalid_json': Kind('fatal', 'nothing loaded', 'repair or re-export the file (it is not valid JSON)'),
     'not_coco': Kind('fatal', 'nothing loaded', 'export in COCO format: an object with images, annotations and '
                                                 'categories lists'),
-    'missing_section': Kind('fatal', 'nothing loaded', 'add the missing list (it may be empty only for annotations)'),
+    'missing_section': Kind('fatal', 'nothing loaded', 'add the missing list (images and categories are needed)'),
     'no_categories': Kind('fatal', 'nothing loaded', 'add the categories (id and name) the annotations use'),
     'duplicate_category_id': Kind('fatal', 'nothing loaded', 'give every category its own id'),
     'duplicate_category_name': Kind('fatal', 'nothing loaded', 'give every category its own name, or merge them '
@@ -66,9 +66,11 @@ KINDS: dict[str, Kind] = {
                                                               'rotation included)'),
     'image_wrong_extension': Kind('warning', 'kept', 'rename the file so its extension matches its format'),
     'unused_category': Kind('warning', 'kept (a class with no examples)', 'add annotations for it or delete it'),
-    'categories_unsorted': Kind('warning', 'categories sorted by id', 'list categories in id order (mmdet\'s '
-                                                                      'CocoMetric matches labels in list order)'),
     # worth knowing, nothing wrong
+    'categories_unsorted': Kind('info', 'categories sorted by id', 'nothing with MMExtRunner (it gives CocoMetric '
+                                                                   'the label -> id table); plain mmdet matches '
+                                                                   'labels in list order'),
+    'images_only': Kind('info', 'loaded without annotations', 'nothing for testing; training needs annotations'),
     'placeholder_category': Kind('info', 'category dropped', 'nothing: a label tool\'s parent category'),
     'size_from_header': Kind('info', 'size read from the image file', 'nothing (or write width/height)'),
     'image_unannotated': Kind('info', 'kept (filtered at training by filter_cfg.filter_empty_gt)', 'nothing'),

@@ -36,7 +36,7 @@ def _ordered_images(data: dict, seed: int, stratify: bool) -> list[Any]:
         return ids
     classes_of: dict[Any, set] = defaultdict(set)
     totals: Counter = Counter()
-    for ann in data['annotations']:
+    for ann in data.get('annotations', []):
         iid, cid = _key(ann, 'image_id'), _key(ann, 'category_id')
         if iid is not None:
             classes_of[iid].add(cid)
@@ -66,8 +66,10 @@ def _deal(ordered: list, ratios: Sequence[float]) -> list[int]:
 
 
 def _subset(data: dict, image_ids: set) -> dict:
-    return dict(data, images=[img for img in data['images'] if _key(img, 'id') in image_ids],
-                annotations=[a for a in data['annotations'] if _key(a, 'image_id') in image_ids])
+    part = dict(data, images=[img for img in data['images'] if _key(img, 'id') in image_ids])
+    if 'annotations' in data:  # an image-info file (a test split) has none, and gets none
+        part['annotations'] = [a for a in data['annotations'] if _key(a, 'image_id') in image_ids]
+    return part
 
 
 def _key(entry: Any, name: str) -> Any:
@@ -126,7 +128,7 @@ def kfold_coco(data: dict, k: int, seed: int = 0, stratify: bool = True, source:
 def split_summary(parts: dict[str, dict], categories: list[dict]) -> str:
     """Images per part, then annotations per class and part (one row per class)."""
     names = {c.get('id'): str(c.get('name')) for c in categories if isinstance(c, dict)}
-    counts = {p: Counter(_key(a, 'category_id') for a in d['annotations']) for p, d in parts.items()}
+    counts = {p: Counter(_key(a, 'category_id') for a in d.get('annotations', [])) for p, d in parts.items()}
     width = max([5] + [len(n) for n in names.values()])
     cols = ''.join(f'{p:>9}' for p in parts)
     lines = [f'{"":<{width}}{cols}', f'{"images":<{width}}' + ''.join(f'{len(d["images"]):>9}' for d in

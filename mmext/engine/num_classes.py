@@ -13,7 +13,7 @@ from typing import Any, Iterator
 
 from mmengine.config import Config
 
-from mmext.engine.config import _dataset_leaves
+from mmext.engine.config import _dataset_leaves, check_dataset_paths
 from mmext.errors import ConfigError, MmextError
 
 AUTO = 'auto'
@@ -54,7 +54,7 @@ def fill_num_classes(cfg: Config) -> None:
     if not entries:
         return
     wants_auto = any(holder['num_classes'] == AUTO for holder, _ in entries)
-    found = dataset_classes(cfg)
+    found = dataset_classes(cfg, required=wants_auto)
     if found is None:
         if wants_auto:
             raise ConfigError("num_classes='auto' needs a train_dataloader.dataset whose classes can be known: "
@@ -69,12 +69,24 @@ def fill_num_classes(cfg: Config) -> None:
                               f"classes {_names(classes)}. Set num_classes='auto' (or {len(classes)}).")
 
 
-def dataset_classes(cfg: Config) -> tuple[tuple[str, ...], str] | None:
+def dataset_classes(cfg: Config, required: bool = True) -> tuple[tuple[str, ...], str] | None:
     """The class names of the first dataloader's dataset (training first) and a description of where they
-    come from, or None when its type gives no way to know them."""
+    come from, or None when its type gives no way to know them.
+
+    Args:
+        cfg: The config.
+        required: Whether a missing annotation file is an error now (for 'auto'); otherwise None is returned
+            and the runner reports the path when it builds the dataloader, after the model.
+    """
     for name in _DATALOADERS:
         loader = cfg.get(name)
         if isinstance(loader, dict) and isinstance(loader.get('dataset'), dict):
+            try:
+                check_dataset_paths(loader['dataset'], 'dataloader.dataset')  # the runner's own message
+            except ConfigError:
+                if required:
+                    raise
+                return None
             where = f'{name}.dataset'
             found = [(_leaf_classes(leaf, where), leaf) for leaf in _dataset_leaves(loader['dataset'])]
             if any(classes is None for classes, _ in found) or not found:

@@ -98,6 +98,16 @@ def test_never_an_empty_dataset_without_saying_why(tmp_path):
         _build(write_coco(tmp_path, data))
 
 
+def test_an_image_info_file_without_annotations_is_a_test_set(tmp_path):
+    data = base_coco()
+    data.pop('annotations')
+    files = write_coco(tmp_path, data)
+    ds = _build(files, test_mode=True, policy='strict')
+    assert len(ds) == 4 and ds.metainfo['classes'] == ('cat', 'dog', 'fox')
+    with pytest.raises(DatasetError, match='no image is left for training: 4 images, 0 with annotations'):
+        _build(files)
+
+
 def test_mask_pipeline_with_a_removed_segmentation_and_ignore_regions(tmp_path):
     data = base_coco()
     data['annotations'][0]['segmentation'] = [[1, 2, 3]]

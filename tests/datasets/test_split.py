@@ -53,7 +53,7 @@ def test_kfold_every_image_in_exactly_one_val_fold():
 @pytest.mark.parametrize('call, match', [
     (lambda: split_coco(_data(), [0.7, 0.7]), 'add up to 1'),
     (lambda: kfold_coco(_data(n=3), 5), 'K must be at least 2 and at most the number of images'),
-    (lambda: split_coco(dict(images=[]), [0.5, 0.5]), "'annotations' list is missing"),
+    (lambda: split_coco(dict(images=[]), [0.5, 0.5]), "'categories' list is missing"),
 ])
 def test_mistakes(call, match):
     with pytest.raises(DatasetError, match=match):
