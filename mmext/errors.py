@@ -29,3 +29,7 @@ class RegistrationError(MmextError):
 class PluginError(MmextError):
     """A third-party plugin could not be loaded (its import raised, a hook does not match the contract, or it
     registers a name that is already taken); the message names the plugin and how to disable it."""
+
+
+class NonFiniteLossError(MmextError):
+    """Training stopped because the loss became NaN or infinite (the message names where and what to do)."""
