@@ -57,15 +57,21 @@ def prepare_config(cfg: Config) -> Config:
 
     Plugins take part here: ``mmext_adjust_config`` changes the config, then the hook configs that
     ``mmext_add_hooks`` returns are appended to ``custom_hooks`` (see :mod:`mmext.plugins.hookspecs`).
+    Last, ``num_classes='auto'`` is filled from the training dataset (see :mod:`mmext.engine.num_classes`).
 
     Args:
         cfg: The loaded config; changed in place.
 
     Returns:
         The same config.
+
+    Raises:
+        ConfigError: ``num_classes`` cannot be filled or disagrees with the dataset.
     """
+    from mmext.engine.num_classes import fill_num_classes  # imports mmdet's registries: not at module load
     from mmext.plugins.manager import PLUGINS
     PLUGINS.adjust_config(cfg)
+    fill_num_classes(cfg)  # after the plugins: they may change the dataset or the model
     return cfg
 
 

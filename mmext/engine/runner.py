@@ -64,6 +64,18 @@ class MMExtRunner(Runner):
             check_dataset_paths(dataloader.get('dataset'), 'dataloader.dataset')
         return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
+    def build_val_loop(self, loop):
+        """Build the validation loop, then give CocoMetric the dataset's label -> category id table."""
+        loop = super().build_val_loop(loop)
+        share_category_ids(loop)
+        return loop
+
+    def build_test_loop(self, loop):
+        """Build the test loop, then give CocoMetric the dataset's label -> category id table."""
+        loop = super().build_test_loop(loop)
+        share_category_ids(loop)
+        return loop
+
     def build_evaluator(self, evaluator):
         """Check the metric's annotation file first (see :meth:`build_dataloader`)."""
         if isinstance(evaluator, dict):
@@ -71,3 +83,16 @@ class MMExtRunner(Runner):
         elif isinstance(evaluator, list):
             check_evaluator_paths(evaluator, 'evaluator')
         return super().build_evaluator(evaluator)
+
+
+def share_category_ids(loop) -> None:
+    """Hand the dataset's ``cat_ids`` (label -> category id) to metrics that would look them up by name.
+
+    mmdet's CocoMetric matches class names to the json's categories in list order; a dataset whose labels
+    follow id order or a given class order (``CustomCocoDataset``) says which id each label is.
+    """
+    evaluator = getattr(loop, 'evaluator', None)
+    for metric in getattr(evaluator, 'metrics', []):
+        cat_ids = (metric.dataset_meta or {}).get('cat_ids')
+        if cat_ids and getattr(metric, 'cat_ids', 'absent') is None:
+            metric.cat_ids = list(cat_ids)

@@ -37,7 +37,7 @@ def test_demo_with_every_hook_and_layer_decay(tiny_coco, tmp_path):
 
 @pytest.mark.parametrize('config', sorted(p.relative_to(ROOT).as_posix()
                                           for p in (ROOT / 'configs' / 'examples').glob('*.py')) + [DEMO_CONFIG])
-def test_config_builds_its_model_optimizer_and_hooks(config):
+def test_config_builds_its_model_optimizer_and_hooks(config, tiny_coco):
     from mmdet.registry import HOOKS, MODELS
     from mmengine.config import Config
     from mmengine.optim import build_optim_wrapper
@@ -46,7 +46,10 @@ def test_config_builds_its_model_optimizer_and_hooks(config):
     import mmext  # noqa: F401
     from mmext.optim import NonFiniteGuardOptimWrapper, summarize_param_groups
     init_default_scope('mmdet')
+    from mmext.engine.config import prepare_config
     cfg = Config.fromfile(str(ROOT / config))
+    cfg.merge_from_dict(dict(option.split('=', 1) for option in demo_data_options(tiny_coco)))
+    prepare_config(cfg)  # num_classes='auto' comes from the dataset
     model = MODELS.build(cfg.model)
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     hooks = {type(HOOKS.build(h)).__name__ for h in cfg.custom_hooks}

@@ -53,7 +53,7 @@ def test_mmdets_own_train_script_with_custom_imports(tiny_coco, tmp_path):
 
 @pytest.mark.parametrize('args, message', [
     (['configs/demo/no_such_config.py'], 'error: config file configs/demo/no_such_config.py does not exist'),
-    ([DEMO_CONFIG, '--cfg-options', 'model.neck.type=NoSuchNeck'],
+    ([DEMO_CONFIG, '--cfg-options', 'model.neck.type=NoSuchNeck', 'model.bbox_head.num_classes=3'],
      "error: type='NoSuchNeck' is not registered in mmdet's 'model' registry"),
     ([DEMO_CONFIG, '--cfg-options', 'train_dataloader.dataset.data_root=/no/such/dir/'],
      "error: dataloader.dataset.ann_file: annotation file '/no/such/dir/annotations/train.json' does not exist"),

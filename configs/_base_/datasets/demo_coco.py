@@ -1,8 +1,7 @@
 # The built-in synthetic dataset (python tools/make_demo_data.py --out-dir data/demo): COCO format,
-# 160x128 images of circles, squares and triangles.
-dataset_type = 'CocoDataset'
+# 160x128 images of circles, squares and triangles. No class list: CustomCocoDataset reads it from the json.
+dataset_type = 'CustomCocoDataset'
 data_root = 'data/demo/'
-metainfo = dict(classes=('circle', 'square', 'triangle'))
 image_scale = (160, 128)
 backend_args = None
 
@@ -29,7 +28,6 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        metainfo=metainfo,
         ann_file='annotations/train.json',
         data_prefix=dict(img='images/'),
         filter_cfg=dict(filter_empty_gt=True, min_size=4),
@@ -44,7 +42,6 @@ val_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        metainfo=metainfo,
         ann_file='annotations/val.json',
         data_prefix=dict(img='images/'),
         test_mode=True,

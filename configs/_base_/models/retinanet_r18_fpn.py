@@ -8,7 +8,7 @@ model = dict(
     backbone=dict(depth=18, out_indices=(1, 2, 3), frozen_stages=-1, norm_eval=False, init_cfg=None),
     neck=dict(in_channels=[128, 256, 512], out_channels=64, start_level=0),
     bbox_head=dict(
-        num_classes=3,
+        num_classes='auto',  # the number of classes of the training dataset
         in_channels=64,
         feat_channels=64,
         stacked_convs=2,

@@ -1,0 +1,180 @@
+"""``CustomCocoDataset``: a COCO-format dataset whose classes come from the annotation file.
+
+mmdet's ``CocoDataset`` uses its 80 COCO class names unless the config repeats the user's names, and then drops
+every annotation it cannot match without a word. This dataset reads the names from the json, checks a given
+list against it, applies the annotation rules (:mod:`mmext.datasets.checks`) with a policy, and never ends in an
+empty dataset without saying why.
+"""
+from __future__ import annotations
+
+import logging
+import os.path as osp
+from typing import Any
+
+from mmdet.datasets import CocoDataset
+from mmdet.registry import DATASETS
+from mmengine.logging import print_log
+
+from mmext.datasets.broken_images import BrokenImages
+from mmext.datasets.classes import ClassMap, resolve_classes
+from mmext.datasets.coco_file import apply_policy, load_checked, paused_gc
+from mmext.datasets.image_files import LEVELS
+from mmext.errors import DatasetError
+from mmext.registry import register
+from mmext.visualization.draw import class_palette
+
+_tables_logged: set[tuple] = set()  # the class table is logged once per file and class list
+
+
+@register(DATASETS)
+class CustomCocoDataset(CocoDataset):
+    """A COCO-format dataset: class names from the json, checked annotations, a policy for broken input.
+
+    Labels are contiguous in category-id order (ids may start at 0 or 1 and have gaps); the mapping is logged
+    once as a table. A class list in ``metainfo`` must agree with the json (see
+    :func:`mmext.datasets.classes.resolve_classes`). A palette is generated when none is given.
+
+    Args:
+        policy: What an annotation problem does: ``'strict'`` (the first one is an error naming the file, the id
+            and the fix) or ``'warn'`` (broken entries are dropped and fixable ones corrected, with one summary
+            table in the log). Defaults to ``'warn'``.
+        image_check: How closely every image file is looked at while loading: ``'none'``, ``'exists'``,
+            ``'header'`` (size, EXIF rotation, cut-short files) or ``'decode'``. Images with no size in the json
+            are always read at ``'header'`` level. Defaults to ``'none'``.
+        broken_images: What an image that cannot be loaded during training does: ``'error'`` (an error naming
+            the path) or ``'skip'`` (another image is taken, and the skip is counted in the log). Defaults to
+            ``'error'``.
+        max_broken_fraction: Under ``broken_images='skip'``, the fraction of the dataset's images that may be
+            skipped before the run stops. Defaults to 0.01.
+        **kwargs: mmdet ``CocoDataset`` / mmengine ``BaseDataset`` arguments (``ann_file``, ``data_root``,
+            ``data_prefix``, ``filter_cfg``, ``pipeline``, ``metainfo``, ...).
+
+    Example:
+        >>> train_dataloader = dict(dataset=dict(
+        ...     type='CustomCocoDataset', data_root='data/mine/', ann_file='annotations/train.json',
+        ...     data_prefix=dict(img='images/'), filter_cfg=dict(filter_empty_gt=True, min_size=4),
+        ...     policy='warn', pipeline=train_pipeline))
+    """
+
+    METAINFO: dict = {}  # no built-in class list: the json is the source
+
+    def __init__(self, *args, policy: str = 'warn', image_check: str = 'none', broken_images: str = 'error',
+                 max_broken_fraction: float = 0.01, **kwargs) -> None:
+        if image_check not in LEVELS:
+            raise DatasetError(f'CustomCocoDataset: image_check={image_check!r} is not one of {LEVELS}')
+        self.policy = policy
+        self.image_check = image_check
+        self.broken = BrokenImages(broken_images, max_broken_fraction)
+        self.report = None
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def classes_from_cfg(cls, cfg: dict) -> tuple[str, ...]:
+        """The class names a dataset built from ``cfg`` will have, without building it (for
+        ``num_classes='auto'``). The file read is kept for the dataset built next."""
+        root = cfg.get('data_root') or ''
+        ann_file, img_dir = cfg.get('ann_file') or '', (cfg.get('data_prefix') or {}).get('img')
+        # joined as mmengine's BaseDataset._join_prefix does (an empty prefix stays empty)
+        ann_file = osp.join(root, ann_file) if ann_file and root and not osp.isabs(ann_file) else ann_file
+        img_dir = osp.join(root, img_dir) if img_dir and root and not osp.isabs(img_dir) else img_dir
+        checked = load_checked(ann_file, img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'),
+                               keep=True)
+        apply_policy(checked, cfg.get('policy', 'warn'), logger='silent')
+        given = (cfg.get('metainfo') or {}).get('classes')
+        return resolve_classes(checked.categories, checked.ann_counts, given, ann_file).classes
+
+    def load_data_list(self) -> list[dict]:
+        """Read and check the json, settle the classes, and build mmdet's per-image records."""
+        checked = load_checked(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
+        apply_policy(checked, self.policy)
+        self.report = checked.report
+        class_map = resolve_classes(checked.categories, checked.ann_counts, self._metainfo.get('classes'),
+                                    self.ann_file)
+        self._set_classes(class_map)
+        cat2label = class_map.cat2label
+        by_image: dict[Any, list[dict]] = {img['id']: [] for img in checked.images}
+        for ann in checked.annotations:
+            if ann['category_id'] in cat2label:
+                by_image[ann['image_id']].append(ann)
+        return [self._record(img, by_image[img['id']], cat2label, checked.has_segmentation)
+                for img in checked.images]
+
+    def _set_classes(self, class_map: ClassMap) -> None:
+        self.cat_ids = list(class_map.cat_ids)
+        self.cat2label = class_map.cat2label
+        self._metainfo['classes'] = class_map.classes
+        self._metainfo['cat_ids'] = tuple(class_map.cat_ids)  # MMExtRunner hands them to CocoMetric
+        palette = self._metainfo.get('palette')
+        if not palette or len(palette) < len(class_map.classes):
+            self._metainfo['palette'] = class_palette(len(class_map.classes))
+        key = (self.ann_file, class_map.classes)
+        if key not in _tables_logged:
+            _tables_logged.add(key)
+            print_log(class_map.format_table(self.ann_file), logger='current', level=logging.INFO)
+
+    def _record(self, img: dict, anns: list[dict], cat2label: dict[int, int], with_masks: bool) -> dict:
+        """One image in mmdet's format (the same keys ``CocoDataset.parse_data_info`` produces)."""
+        record = dict(img_path=osp.join(self.data_prefix['img'], img['file_name']), img_id=img['id'],
+                      seg_map_path=None, height=img['height'], width=img['width'])
+        if self.data_prefix.get('seg'):
+            record['seg_map_path'] = osp.join(self.data_prefix['seg'],
+                                              img['file_name'].rsplit('.', 1)[0] + self.seg_map_suffix)
+        if self.return_classes:
+            record.update(text=self.metainfo['classes'], caption_prompt=self.caption_prompt, custom_entities=True)
+        instances = []
+        for ann in anns:
+            x, y, w, h = ann['bbox']
+            # mmdet skips 'ignore' annotations without a word; here they are what they say: regions to ignore
+            instance = dict(bbox=[x, y, x + w, y + h], bbox_label=cat2label[ann['category_id']],
+                            ignore_flag=1 if ann.get('iscrowd') or ann.get('ignore') else 0)
+            if with_masks:  # every instance gets one, so a mask pipeline never meets a missing key
+                instance['mask'] = ann.get('segmentation') or []
+            instances.append(instance)
+        record['instances'] = instances
+        return record
+
+    def filter_data(self) -> list[dict]:
+        """mmdet's ``filter_empty_gt`` / ``min_size`` filter, with what it removed in the log."""
+        if self.test_mode or not self.filter_cfg:
+            kept = self.data_list
+        else:
+            empty = self.filter_cfg.get('filter_empty_gt', False)
+            min_size = self.filter_cfg.get('min_size', 0)
+            no_gt = [d for d in self.data_list if empty and not d['instances']]
+            small = [d for d in self.data_list if min(d['width'], d['height']) < min_size]
+            kept = [d for d in self.data_list if not (empty and not d['instances'])
+                    and min(d['width'], d['height']) >= min_size]
+            if no_gt or small:
+                print_log(f'{self.ann_file}: {len(kept)} of {len(self.data_list)} images used for training '
+                          f'({len(no_gt)} without annotations and {len(small)} smaller than min_size={min_size} '
+                          'left out by filter_cfg)', logger='current', level=logging.INFO)
+        if not kept:
+            raise DatasetError(self._why_empty())
+        return kept
+
+    def full_init(self) -> None:
+        """mmdet's initialisation, then the broken-image counter sized to the final dataset."""
+        if self._fully_initialized:
+            return
+        with paused_gc():
+            super().full_init()
+        self.broken.reset(len(self), self.ann_file)
+
+    def _why_empty(self) -> str:
+        if not self.data_list:
+            return f'{self.ann_file}: the dataset has no images.'
+        with_gt = sum(bool(d['instances']) for d in self.data_list)
+        dropped = ', '.join(f'{len(v)} {k}' for k, v in self.report.by_kind().items()) if self.report else ''
+        return (f'{self.ann_file}: no image is left for training: {len(self.data_list)} images, {with_gt} with '
+                f'annotations, and filter_cfg={dict(self.filter_cfg)} removes the rest'
+                f'{" (annotation problems: " + dropped + ")" if dropped else ""}. Check that the annotations '
+                f'belong to these images and classes (python tools/check_dataset.py {self.ann_file}), or relax '
+                'filter_cfg.')
+
+    def prepare_data(self, idx: int) -> Any:
+        """Run the pipeline; an image file that cannot be loaded is handled by the ``broken_images`` policy."""
+        data_info = self.get_data_info(idx)
+        try:
+            return self.pipeline(data_info)
+        except Exception as err:  # noqa: BLE001  re-raised unless the image file itself is broken
+            return self.broken.handle(data_info, err, self.test_mode)

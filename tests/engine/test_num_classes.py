@@ -1,0 +1,117 @@
+"""num_classes='auto' in any model (RetinaNet, Faster/Mask/Cascade R-CNN), and explicit counts checked."""
+import os
+
+import pytest
+from mmdet.registry import MODELS
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import mmext  # noqa: F401
+from mmext.engine.config import load_config, prepare_config
+from mmext.engine.num_classes import fill_num_classes
+from mmext.errors import ConfigError
+from tests.conftest import DEMO_CONFIG, demo_data_options
+from tests.datasets.coco_builder import write_coco
+
+
+def _config(tmp_path, base, dataset, model_extra=''):
+    path = tmp_path / 'cfg.py'
+    path.write_text(f"_base_ = '{base}'\n"
+                    f'train_dataloader = dict(dataset=dict(_delete_=True, pipeline=[], **{dataset!r}))\n'
+                    + model_extra)
+    return load_config(str(path))
+
+
+def _set_auto(node):
+    if isinstance(node, dict):
+        if 'num_classes' in node:
+            node['num_classes'] = 'auto'
+        for value in node.values():
+            _set_auto(value)
+    elif isinstance(node, list):
+        for value in node:
+            _set_auto(value)
+
+
+@pytest.fixture(scope='module')
+def custom(tmp_path_factory):
+    files = write_coco(tmp_path_factory.mktemp('nc'))
+    return dict(type='CustomCocoDataset', ann_file=files['ann'], data_prefix=dict(img=files['img_dir']))
+
+
+@pytest.mark.parametrize('base, paths', [
+    ('mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py', ['roi_head.bbox_head', 'roi_head.mask_head']),
+    ('mmdet::cascade_rcnn/cascade-rcnn_r50_fpn_1x_coco.py', ['roi_head.bbox_head.0', 'roi_head.bbox_head.2']),
+])
+def test_auto_everywhere_becomes_the_datasets_class_count(tmp_path, custom, base, paths):
+    cfg = _config(tmp_path, base, custom)
+    _set_auto(cfg.model)
+    prepare_config(cfg)
+    for path in paths:
+        node = cfg.model
+        for key in path.split('.'):
+            node = node[int(key)] if key.isdigit() else node[key]
+        assert node['num_classes'] == 3
+    if 'mask' in base:
+        init_default_scope('mmdet')
+        model = MODELS.build(cfg.model)
+        assert model.roi_head.bbox_head.fc_cls.out_features == 4  # 3 classes + background
+        assert model.roi_head.mask_head.conv_logits.out_channels == 3
+
+
+def test_an_explicit_number_that_disagrees_names_both(tmp_path, custom):
+    cfg = _config(tmp_path, 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py', custom)
+    with pytest.raises(ConfigError, match=r"model\.bbox_head\.num_classes=80 but the dataset \(train_dataloader"
+                                          r"\.dataset, .*ann\.json\) has 3 classes \(cat, dog, fox\)"):
+        prepare_config(cfg)
+    cfg.model.bbox_head.num_classes = 3
+    prepare_config(cfg)  # agreeing is fine, and preparing twice is harmless
+    prepare_config(cfg)
+
+
+def test_class_lists_of_other_datasets_and_their_mistakes(tmp_path):
+    model = dict(bbox_head=dict(num_classes='auto'), roi_head=dict(semantic_head=dict(num_classes=183)))
+    cfg = Config(dict(model=model, train_dataloader=dict(dataset=dict(type='CocoDataset',
+                                                                       metainfo=dict(classes=('a', 'b'))))))
+    fill_num_classes(cfg)
+    assert cfg.model.bbox_head.num_classes == 2 and cfg.model.roi_head.semantic_head.num_classes == 183
+    cfg = Config(dict(model=dict(bbox_head=dict(num_classes='auto')),
+                      train_dataloader=dict(dataset=dict(type='RepeatDataset', times=2, dataset=dict(
+                          type='CocoDataset')))))
+    fill_num_classes(cfg)
+    assert cfg.model.bbox_head.num_classes == 80  # mmdet's own class list
+    cfg = Config(dict(model=dict(bbox_head=dict(num_classes='auto')),
+                      train_dataloader=dict(dataset=dict(type='CocoDataset', metainfo=dict(classes='cat')))))
+    with pytest.raises(ConfigError, match=r"classes=\('cat',\)"):
+        fill_num_classes(cfg)
+    with pytest.raises(ConfigError, match="num_classes='auto' needs a train_dataloader.dataset"):
+        fill_num_classes(Config(dict(model=dict(bbox_head=dict(num_classes='auto')))))
+    with pytest.raises(ConfigError, match="num_classes must be a positive integer or 'auto'"):
+        fill_num_classes(Config(dict(model=dict(bbox_head=dict(num_classes='Auto')))))
+
+
+def test_the_demo_config_has_no_class_list_and_auto(tiny_coco):
+    options = dict(option.split('=', 1) for option in demo_data_options(tiny_coco))
+    cfg = load_config(DEMO_CONFIG, options)
+    assert 'metainfo' not in cfg.pretty_text and cfg.model.bbox_head.num_classes == 'auto'
+    prepare_config(cfg)
+    assert cfg.model.bbox_head.num_classes == 3
+
+
+def test_the_custom_coco_base_needs_three_paths_and_nothing_else(tmp_path, tiny_coco):
+    text = open('configs/_base_/datasets/custom_coco.py').read()
+    assert 'metainfo' not in text
+    model = os.path.abspath('configs/_base_/models/retinanet_r18_fpn.py')
+    cfg_file = tmp_path / 'mine.py'
+    cfg_file.write_text(f"_base_ = ['{model}', '{os.path.abspath('configs/_base_/datasets/custom_coco.py')}']\n")
+    base = Config.fromfile(str(cfg_file))
+    assert sorted(k for k, v in base.items() if isinstance(v, str) and v.startswith('data/mine/')) == \
+           ['image_dir', 'train_ann_file', 'val_ann_file']
+    # filled in: the three paths pointed at real data, nothing else
+    text = text.replace('data/mine/annotations/train.json', tiny_coco['train']).replace(
+        'data/mine/annotations/val.json', tiny_coco['val']).replace('data/mine/images/', tiny_coco['img_dir'] + '/')
+    (tmp_path / 'custom_coco.py').write_text(text)
+    cfg_file.write_text(f"_base_ = ['{model}', './custom_coco.py']\n")
+    cfg = Config.fromfile(str(cfg_file))
+    prepare_config(cfg)
+    assert cfg.model.bbox_head.num_classes == 3
