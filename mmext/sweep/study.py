@@ -38,12 +38,12 @@ def open_storage(url: str):
         SweepError: The storage cannot be opened.
     """
     import optuna
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import IntegrityError, OperationalError
     kwargs = {'connect_args': {'timeout': 60}} if url.startswith('sqlite') else {}
     for attempt in range(5):
         try:
             return optuna.storages.RDBStorage(url, engine_kwargs=kwargs)
-        except OperationalError as err:
+        except (OperationalError, IntegrityError) as err:  # locked file; schema created by both at once
             last = err
             time.sleep(0.5 * (attempt + 1))
         except (ImportError, ValueError, optuna.exceptions.StorageInternalError) as err:
