@@ -8,6 +8,3 @@ _base_ = [
     './_base_/schedules/adamw_cosine_10e.py',
     './_base_/default_runtime.py',
 ]
-
-# One output per class of the dataset base.
-model = dict(bbox_head=dict(num_classes=len(_base_.metainfo['classes'])))

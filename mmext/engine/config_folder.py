@@ -20,16 +20,16 @@ RESERVED = ('_base_', 'demo', 'template')
 MAX_SCALE = (1333, 800)  # mmdet's COCO scale: the largest a dataset base asks for
 
 # The lines of the template's dataset base that tools/new_config_folder.py rewrites for your files.
-_FILLED = ('train_ann', 'val_ann', 'img_dir', 'metainfo', 'image_scale')
+_FILLED = ('train_ann', 'val_ann', 'img_dir', 'image_scale')
 
 
-def render_dataset_base(train_ann: str, val_ann: str, img_dir: str, classes: tuple[str, ...],
-                        image_scale: tuple[int, int]) -> str:
-    """The template's ``_base_/datasets/coco_detection.py`` with its paths, classes and scale replaced."""
+def render_dataset_base(train_ann: str, val_ann: str, img_dir: str, image_scale: tuple[int, int]) -> str:
+    """The template's ``_base_/datasets/coco_detection.py`` with its paths and scale replaced (the classes come
+    from the annotation files when the dataset loads)."""
     with open(osp.join(TEMPLATE, DATASET_BASE)) as f:
         text = f.read()
     values = dict(train_ann=repr(train_ann), val_ann=repr(val_ann), img_dir=repr(img_dir),
-                  metainfo=f'dict(classes={tuple(classes)!r})', image_scale=repr(tuple(image_scale)))
+                  image_scale=repr(tuple(image_scale)))
     for key in _FILLED:
         text, count = re.subn(rf'^{key} = .*$', lambda _: f'{key} = {values[key]}', text, count=1, flags=re.M)
         if count != 1:  # the template was edited: better to stop than to write a half-filled base
@@ -94,11 +94,11 @@ def create_config_folder(name: str, configs_dir: str = 'configs', ann: str | Non
             raise ConfigError('--ann needs --img-dir: the folder with the images the annotation files name')
         if not osp.isdir(img_dir):
             raise ConfigError(f'--img-dir {img_dir} is not a folder')
-        classes, scale = read_annotation_facts(ann)
+        _, scale = read_annotation_facts(ann)
         if val_ann is not None:
             read_annotation_facts(val_ann)
         text = render_dataset_base(osp.normpath(ann), osp.normpath(val_ann or ann), osp.normpath(img_dir) + '/',
-                                   classes, scale)
+                                   scale)
     shutil.copytree(TEMPLATE, target, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
     if text is not None:
         with open(osp.join(target, DATASET_BASE), 'w') as f:

@@ -4,7 +4,7 @@ import pytest
 
 import mmext  # noqa: F401
 from mmext.compat.config_paths import MMEXT_CONFIGS
-from mmext.engine.config import load_config
+from mmext.engine.config import load_config, prepare_config
 from mmext.engine.config_folder import (DATASET_BASE, TEMPLATE, create_config_folder, read_annotation_facts,
                                         render_dataset_base)
 from mmext.errors import ConfigError, DatasetError
@@ -12,7 +12,7 @@ from mmext.errors import ConfigError, DatasetError
 
 def test_template_dataset_base_is_what_the_tool_writes_for_the_demo_data():
     expected = render_dataset_base('data/demo/annotations/train.json', 'data/demo/annotations/val.json',
-                                   'data/demo/images/', ('circle', 'square', 'triangle'), (160, 128))
+                                   'data/demo/images/', (160, 128))
     assert (TEMPLATE + '/' + DATASET_BASE).startswith(MMEXT_CONFIGS)
     with open(f'{TEMPLATE}/{DATASET_BASE}') as f:
         assert f.read() == expected
@@ -28,8 +28,9 @@ def test_folder_for_your_files_has_their_paths_classes_and_scale(tiny_coco, tmp_
     assert train.ann_file == tiny_coco['train'] and cfg.val_dataloader.dataset.ann_file == tiny_coco['val']
     assert train.data_prefix.img.rstrip('/') == tiny_coco['img_dir'].rstrip('/')
     assert cfg.test_evaluator.ann_file == tiny_coco['val']
-    assert train.metainfo.classes == ('circle', 'square', 'triangle')
-    assert cfg.model.bbox_head.num_classes == 3
+    assert train.type == 'CustomCocoDataset' and 'metainfo' not in train  # classes come from the json
+    assert cfg.model.bbox_head.num_classes == 'auto'
+    assert prepare_config(cfg).model.bbox_head.num_classes == 3
     assert cfg.train_dataloader.dataset.pipeline[2].scale == (160, 128)
     assert cfg.runner_type == 'MMExtRunner'
 

@@ -1,7 +1,7 @@
 # This folder's dataset: COCO-format annotation files and one image folder, used as they are written here
 # (relative paths start where you run tools/train.py). Written by tools/new_config_folder.py.
-# mmdet's CocoDataset takes the class names from `metainfo` (without them it would assume COCO's 80 classes
-# and drop every other annotation): they were read from the train annotation file, in its category order.
+# mmext's CustomCocoDataset reads the class names from the annotation file (no class list to copy here), checks
+# the annotations when it loads them, and the model's num_classes='auto' follows.
 # The image scale is the largest image of that file (at most 1333x800), so no image is enlarged.
 _base_ = 'mmdet::_base_/datasets/coco_detection.py'
 
@@ -9,7 +9,6 @@ data_root = ''
 train_ann = 'data/demo/annotations/train.json'
 val_ann = 'data/demo/annotations/val.json'
 img_dir = 'data/demo/images/'
-metainfo = dict(classes=('circle', 'square', 'triangle'))
 image_scale = (160, 128)
 backend_args = None
 
@@ -31,7 +30,7 @@ train_dataloader = dict(
     batch_size=4,
     dataset=dict(
         data_root=data_root,
-        metainfo=metainfo,
+        type='CustomCocoDataset',
         ann_file=train_ann,
         data_prefix=dict(img=img_dir),
         filter_cfg=dict(filter_empty_gt=True, min_size=4),
@@ -40,7 +39,7 @@ val_dataloader = dict(
     batch_size=8,
     dataset=dict(
         data_root=data_root,
-        metainfo=metainfo,
+        type='CustomCocoDataset',
         ann_file=val_ann,
         data_prefix=dict(img=img_dir),
         pipeline=test_pipeline))
