@@ -22,8 +22,9 @@ import uuid
 
 import numpy as np
 import torch
-from mmdet.registry import DATASETS, HOOKS, MODELS
+from mmdet.registry import DATASETS, HOOKS, METRICS, MODELS
 from mmengine.config import Config
+from mmengine.evaluator import BaseMetric
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from torch import nn
@@ -46,7 +47,7 @@ class ResumeToyModel(BaseModel):
     def forward(self, inputs, targets=None, mode: str = 'tensor'):
         out = self.body(torch.stack(inputs))
         if mode != 'loss':
-            return out
+            return list(out)
         if self.sleep:
             time.sleep(self.sleep)
         noise = torch.randn_like(out) * 0.01
@@ -55,11 +56,14 @@ class ResumeToyModel(BaseModel):
 
 @register(DATASETS)
 class ResumeToyDataset(Dataset):
-    """``size`` fixed vectors, each augmented with noise from all three global generators when loaded."""
+    """``size`` fixed vectors, each augmented with noise from all three global generators when loaded (unless
+    ``augment=False``, for validation)."""
 
     metainfo = dict(classes=('toy', ))
+    loads = 0  # augmented samples loaded in this process (with num_workers=0: all of them)
 
-    def __init__(self, size: int = 12, dim: int = 8) -> None:
+    def __init__(self, size: int = 12, dim: int = 8, augment: bool = True) -> None:
+        self.augment = augment
         gen = np.random.default_rng(123)
         self.x = gen.normal(size=(size, dim)).astype(np.float32)
         self.y = self.x.sum(1, keepdims=True).astype(np.float32)
@@ -68,8 +72,25 @@ class ResumeToyDataset(Dataset):
         return len(self.x)
 
     def __getitem__(self, idx: int) -> dict:
+        if not self.augment:
+            return dict(inputs=torch.from_numpy(self.x[idx]), targets=torch.from_numpy(self.y[idx]))
+        ResumeToyDataset.loads += 1
         x = self.x[idx] + np.random.normal(0, 0.1, self.x.shape[1]).astype(np.float32) + random.random() * 0.1
         return dict(inputs=torch.from_numpy(x) + torch.rand(1) * 0.1, targets=torch.from_numpy(self.y[idx]))
+
+
+@register(METRICS)
+class ResumeToyMetric(BaseMetric):
+    """Mean squared error of the predictions, as ``toy/mse``."""
+
+    default_prefix = 'toy'
+
+    def process(self, data_batch, data_samples) -> None:
+        for pred, target in zip(data_samples, data_batch['targets']):
+            self.results.append(float(((pred - target) ** 2).mean()))
+
+    def compute_metrics(self, results: list) -> dict:
+        return dict(mse=sum(results) / len(results))
 
 
 @register(HOOKS)
@@ -124,11 +145,15 @@ class ResumeToyStopHook(Hook):
 
 def toy_cfg(work_dir, *, by_epoch: bool = True, max_epochs: int = 3, max_iters: int = 15, size: int = 10,
             batch_size: int = 2, workers: int = 0, ckpt: dict | None = None, stop: dict | None = None,
-            resume: bool = False, launcher: str = 'none', sleep: float = 0.0) -> Config:
-    """The config of a toy run. ``ckpt`` overrides the AtomicCheckpointHook's arguments, ``stop`` adds a
-    :class:`ResumeToyStopHook` with these arguments."""
-    train_cfg = (dict(type='EpochBasedTrainLoop', max_epochs=max_epochs) if by_epoch
-                 else dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10**9))
+            resume: bool = False, launcher: str = 'none', sleep: float = 0.0, infinite: bool = False) -> Config:
+    """The config of a toy run (``size`` samples, batch 2: 5 iterations per epoch).
+
+    ``ckpt`` overrides the AtomicCheckpointHook's arguments, ``stop`` adds a :class:`ResumeToyStopHook` with these
+    arguments, ``infinite`` uses mmengine's InfiniteSampler (iteration-based runs) instead of the DefaultSampler.
+    """
+    # validation after every epoch (every 5 iterations): it draws random numbers, which must not move training's
+    train_cfg = (dict(type='EpochBasedTrainLoop', max_epochs=max_epochs, val_interval=1) if by_epoch
+                 else dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=5))
     hooks = [dict(type='ResumeToyCounterHook')] + ([dict(type='ResumeToyStopHook', **stop)] if stop else [])
     return Config(dict(
         default_scope='mmdet',
@@ -137,14 +162,19 @@ def toy_cfg(work_dir, *, by_epoch: bool = True, max_epochs: int = 3, max_iters: 
         model=dict(type='ResumeToyModel', sleep=sleep),
         train_dataloader=dict(
             batch_size=batch_size, num_workers=workers, persistent_workers=workers > 0,
-            sampler=dict(type='DefaultSampler', shuffle=True) if by_epoch else dict(type='InfiniteSampler'),
+            sampler=dict(type='InfiniteSampler') if infinite else dict(type='DefaultSampler', shuffle=True),
             dataset=dict(type='ResumeToyDataset', size=size)),
         train_cfg=train_cfg,
+        val_dataloader=dict(batch_size=5, num_workers=0, sampler=dict(type='DefaultSampler', shuffle=False),
+                            dataset=dict(type='ResumeToyDataset', size=size, augment=False)),
+        val_evaluator=dict(type='ResumeToyMetric'),
+        val_cfg=dict(type='ValLoop'),
         optim_wrapper=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=0.01)),
         param_scheduler=[dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=7)],
         default_hooks=dict(
             logger=dict(type='LoggerHook', interval=1),
-            checkpoint=dict(dict(type='AtomicCheckpointHook', interval=1, by_epoch=by_epoch), **(ckpt or {})),
+            checkpoint=dict(dict(type='AtomicCheckpointHook', interval=1, by_epoch=by_epoch, save_best='toy/mse',
+                                 rule='less'), **(ckpt or {})),
             preemption=dict(type='PreemptionHook')),
         custom_hooks=hooks,
         randomness=dict(seed=2024, deterministic=True),
@@ -170,7 +200,7 @@ def weights(runner) -> dict:
 
 def _train_cli(args) -> int:
     cfg = toy_cfg(args.work_dir, by_epoch=False, max_iters=args.iters, launcher=args.launcher, sleep=args.sleep,
-                  resume=args.resume, ckpt=dict(interval=10**9))
+                  resume=args.resume, ckpt=dict(interval=10**9), infinite=True)
     from mmext.engine import MMExtRunner
     runner = MMExtRunner.from_cfg(cfg)
     try:
