@@ -2,14 +2,13 @@
 import os
 
 import pytest
-import torch
 from mmengine.hooks import Hook
 
 from mmext.compat.checkpoint import safe_load_checkpoint
 from mmext.engine import checkpoint_io
 from mmext.engine.checkpoint_io import (DiskFullError, atomic_backend_args, atomic_write_bytes,
                                         remove_stale_temp_files)
-from tests.toy_training import run, toy_cfg
+from tests.toy_training import toy_cfg
 
 
 def _fail_at_next_write(monkeypatch, how: str = 'enospc') -> None:
@@ -79,10 +78,25 @@ def test_disk_full_during_a_run_keeps_the_previous_checkpoint_and_pointer(tmp_pa
     assert safe_load_checkpoint(str(tmp_path / 'iter_1.pth'))['meta']['iter'] == 1
 
 
-def test_best_checkpoint_replaced_only_after_the_new_one_is_written(tmp_path):
-    """save_best: the previous best file is deleted after the new best is in place (mmengine: before)."""
-    run(toy_cfg(tmp_path, max_epochs=3, ckpt=dict(max_keep_ckpts=1)))
-    best = sorted(p.name for p in tmp_path.glob('best_*.pth'))
-    assert len(best) == 1, best
-    assert sorted(p.name for p in tmp_path.glob('epoch_*.pth')) == ['epoch_3.pth']
-    assert torch.load(tmp_path / best[0], weights_only=False)['state_dict']
+class _DiskFullAfterValidation(Hook):
+    """Makes the next write fail with ENOSPC after validation ``at`` (before the checkpoint hook saves a best)."""
+
+    priority = 'NORMAL'
+
+    def __init__(self, at: int, monkeypatch) -> None:
+        self.at, self.monkeypatch = at, monkeypatch
+
+    def after_val_epoch(self, runner, metrics=None) -> None:
+        if runner.epoch == self.at:
+            _fail_at_next_write(self.monkeypatch)
+
+
+def test_previous_best_checkpoint_survives_a_failed_save_of_a_better_one(tmp_path, monkeypatch):
+    """save_best: mmengine deletes the previous best before writing the new one; here it is deleted after."""
+    from mmext.engine import MMExtRunner
+    runner = MMExtRunner.from_cfg(toy_cfg(tmp_path, max_epochs=2))
+    runner.register_hook(_DiskFullAfterValidation(2, monkeypatch))
+    with pytest.raises(DiskFullError, match='best_toy_mse_epoch_2.pth'):
+        runner.train()
+    assert sorted(p.name for p in tmp_path.glob('best_*.pth')) == ['best_toy_mse_epoch_1.pth']
+    assert safe_load_checkpoint(str(tmp_path / 'best_toy_mse_epoch_1.pth'))['meta']['epoch'] == 1
