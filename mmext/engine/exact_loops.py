@@ -207,7 +207,8 @@ class ExactIterBasedTrainLoop(_ExactResumeMixin, IterBasedTrainLoop):
         self.val_interval = self.dynamic_intervals[step - 1]
 
 
-_EXACT = {'EpochBasedTrainLoop': ExactEpochBasedTrainLoop, 'IterBasedTrainLoop': ExactIterBasedTrainLoop}
+_EXACT = {'EpochBasedTrainLoop': ExactEpochBasedTrainLoop, 'IterBasedTrainLoop': ExactIterBasedTrainLoop,
+          EpochBasedTrainLoop: ExactEpochBasedTrainLoop, IterBasedTrainLoop: ExactIterBasedTrainLoop}
 
 
 def exact_loop_cfg(loop, dataloader):
@@ -227,8 +228,10 @@ def exact_loop_cfg(loop, dataloader):
     if 'type' not in cfg and 'by_epoch' in cfg:
         cfg['type'] = 'EpochBasedTrainLoop' if cfg.pop('by_epoch') else 'IterBasedTrainLoop'
     kind = cfg.get('type')
-    name = kind.rsplit('.', 1)[-1] if isinstance(kind, str) else None
-    if name in _EXACT or kind in (EpochBasedTrainLoop, IterBasedTrainLoop):
-        cfg['type'] = _EXACT[name or kind.__name__]
-        return cfg
-    return loop
+    if isinstance(kind, str) and kind.startswith('mmengine.'):
+        kind = kind[len('mmengine.'):]
+    try:
+        cfg['type'] = _EXACT[kind]
+    except (KeyError, TypeError):  # another loop (or an unhashable type): left as the config says
+        return loop
+    return cfg

@@ -76,3 +76,18 @@ def test_a_plain_load_does_not_apply_the_resume_state(tmp_path):
     ResumeToyDataset.loads = 0
     runner = run(cfg)
     assert runner.iter == 5 and ResumeToyDataset.loads == 5 * BATCH
+
+
+@pytest.mark.parametrize('train_cfg, expected', [
+    (dict(type='EpochBasedTrainLoop', max_epochs=2), 'ExactEpochBasedTrainLoop'),
+    (dict(type='mmengine.IterBasedTrainLoop', max_iters=9), 'ExactIterBasedTrainLoop'),
+    (dict(by_epoch=False, max_iters=9), 'ExactIterBasedTrainLoop'),
+    (dict(type='ExactEpochBasedTrainLoop', max_epochs=2), 'ExactEpochBasedTrainLoop'),
+    (dict(type='MyOwnTrainLoop', max_epochs=2), 'MyOwnTrainLoop'),
+])
+def test_mmengines_standard_loops_become_the_exact_ones(train_cfg, expected):
+    from mmext.engine.exact_loops import exact_loop_cfg
+    built = exact_loop_cfg(train_cfg, dict(batch_size=2))
+    kind = built['type']
+    assert (kind if isinstance(kind, str) else kind.__name__) == expected
+    assert exact_loop_cfg(train_cfg, object()) is train_cfg  # a ready DataLoader: left to mmengine
