@@ -58,6 +58,13 @@ class _ExactResumeMixin:
         if state is not None and state.rng is not None and not state.problem:
             restore_rng(state.rng)
 
+    def _validate_if_due(self, done: int, total: int) -> None:
+        """mmengine's validation schedule, run without moving the training's random stream."""
+        if (self.runner.val_loop is not None and done >= self.val_begin
+                and (done % self.val_interval == 0 or done == total)):
+            with preserve_rng():
+                self.runner.val_loop.run()
+
     @property
     def _batch_sampler(self) -> SeededBatchSampler:
         return self.dataloader.batch_sampler
@@ -89,10 +96,7 @@ class ExactEpochBasedTrainLoop(_ExactResumeMixin, EpochBasedTrainLoop):
         while self._epoch < self._max_epochs and not self.stop_training:
             self.run_epoch()
             self._decide_current_val_interval()
-            if (self.runner.val_loop is not None and self._epoch >= self.val_begin
-                    and (self._epoch % self.val_interval == 0 or self._epoch == self._max_epochs)):
-                with preserve_rng():
-                    self.runner.val_loop.run()
+            self._validate_if_due(self._epoch, self._max_epochs)
         self.runner.call_hook('after_train')
         return self.runner.model
 
@@ -171,10 +175,7 @@ class ExactIterBasedTrainLoop(_ExactResumeMixin, IterBasedTrainLoop):
             data_batch = next(self.dataloader_iterator)
             self.run_iter(data_batch)
             self._decide_current_val_interval()
-            if (self.runner.val_loop is not None and self._iter >= self.val_begin
-                    and (self._iter % self.val_interval == 0 or self._iter == self._max_iters)):
-                with preserve_rng():
-                    self.runner.val_loop.run()
+            self._validate_if_due(self._iter, self._max_iters)
         self.runner.call_hook('after_train_epoch')
         self.runner.call_hook('after_train')
         return self.runner.model
