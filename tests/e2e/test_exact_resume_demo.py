@@ -26,8 +26,7 @@ def test_sigterm_mid_epoch_then_resume_gives_the_same_weights(tiny_coco, tmp_pat
     config.write_text(
         f"_base_ = ['{ROOT / DEMO_CONFIG}']\n"
         "custom_imports = dict(imports=['mmext', 'tests.toy_training'], allow_failed_imports=False)\n"
-        "custom_hooks = [dict(type='PredictionGridHook', num_images=8, score_thr=0.3),\n"
-        "                dict(type='ResumeToyStopHook', before_iter=6, signal='SIGTERM')]\n")
+        "default_hooks = dict(stop=dict(type='ResumeToyStopHook', before_iter=6, signal='SIGTERM'))\n")
     work = tmp_path / 'work'
     stopped = _train(config, work, tiny_coco)
     assert stopped.returncode == PREEMPTED_EXIT_CODE, stopped.stderr[-3000:]
