@@ -6,5 +6,8 @@ runner_type = 'MMExtRunner'
 
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=10),
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2))
+    # atomic saves (a crash never leaves no loadable checkpoint) + what an exact resume needs
+    checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=2),
+    # SIGTERM/SIGINT/SIGUSR1: finish the iteration, save, exit with code 75 (resume with --resume)
+    preemption=dict(type='PreemptionHook'))
 custom_hooks = [dict(type='PredictionGridHook', num_images=8, score_thr=0.3)]

@@ -1,4 +1,5 @@
-"""``MMExtRunner``: mmengine's Runner with mmext's config preparation and CPU-distributed support.
+"""``MMExtRunner``: mmengine's Runner with mmext's config preparation, CPU-distributed support, atomic checkpoints
+and exact resume.
 
 Registered in mmengine's root RUNNERS (mmdet's RUNNERS is its child, so mmdet-scoped lookups find it too): mmdet's own
 ``tools/train.py`` builds ``runner_type`` from the root registry without a scope. A config with
@@ -13,19 +14,22 @@ Example:
 from __future__ import annotations
 
 from mmengine.config import Config
-from mmengine.dist import is_distributed
+from mmengine.dist import is_distributed, master_only
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmext.compat.distributed import cpu_ddp_wrapper_cfg, cuda_available, init_cpu_process_group
+from mmext.engine.checkpoint_io import atomic_backend_args
 from mmext.engine.config import check_dataset_paths, check_evaluator_paths, prepare_config
+from mmext.engine.exact_loops import exact_loop_cfg
 from mmext.registry import register
 
 
 @register(RUNNERS)
 class MMExtRunner(Runner):
-    """A Runner that prepares the config (see :func:`mmext.engine.config.prepare_config`) before building, and
-    trains distributed on CPU with gloo when there is no CUDA."""
+    """A Runner that prepares the config (see :func:`mmext.engine.config.prepare_config`) before building,
+    trains distributed on CPU with gloo when there is no CUDA, writes checkpoints atomically and trains with
+    loops that resume exactly (see :mod:`mmext.engine.exact_loops`)."""
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'MMExtRunner':
@@ -83,6 +87,19 @@ class MMExtRunner(Runner):
         elif isinstance(evaluator, list):
             check_evaluator_paths(evaluator, 'evaluator')
         return super().build_evaluator(evaluator)
+
+    def build_train_loop(self, loop):
+        """mmengine's standard train loops become their exactly-resumable subclasses (same arguments)."""
+        return super().build_train_loop(exact_loop_cfg(loop, self._train_dataloader))
+
+    @master_only
+    def save_checkpoint(self, out_dir, filename, file_client_args=None, save_optimizer=True,
+                        save_param_scheduler=True, meta=None, by_epoch=True, backend_args=None):
+        """mmengine's ``save_checkpoint``, written atomically to a local folder (see ``checkpoint_io``)."""
+        if file_client_args is None:
+            backend_args = atomic_backend_args(out_dir, backend_args)
+        super().save_checkpoint(out_dir, filename, file_client_args, save_optimizer, save_param_scheduler, meta,
+                                by_epoch, backend_args)
 
 
 def share_category_ids(loop) -> None:

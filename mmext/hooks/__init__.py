@@ -1,12 +1,15 @@
 """Hooks, one a file, registered into mmdet's HOOKS."""
+from mmext.hooks.atomic_checkpoint_hook import AtomicCheckpointHook
 from mmext.hooks.classwise_metrics_hook import ClasswiseMetricsHook
 from mmext.hooks.freeze_schedule_hook import FreezeScheduleHook
 from mmext.hooks.nonfinite_loss_guard_hook import NonFiniteLossGuardHook
 from mmext.hooks.optuna_trial_hook import OptunaTrialHook
 from mmext.hooks.param_group_summary_hook import ParamGroupSummaryHook
 from mmext.hooks.prediction_grid_hook import PredictionGridHook
+from mmext.hooks.preemption_hook import PreemptionHook
 from mmext.hooks.run_params_hook import RunParamsHook
 from mmext.hooks.save_predictions_hook import SavePredictionsHook
 
-__all__ = ['ClasswiseMetricsHook', 'FreezeScheduleHook', 'NonFiniteLossGuardHook', 'OptunaTrialHook',
-           'ParamGroupSummaryHook', 'PredictionGridHook', 'RunParamsHook', 'SavePredictionsHook']
+__all__ = ['AtomicCheckpointHook', 'ClasswiseMetricsHook', 'FreezeScheduleHook', 'NonFiniteLossGuardHook',
+           'OptunaTrialHook', 'ParamGroupSummaryHook', 'PredictionGridHook', 'PreemptionHook', 'RunParamsHook',
+           'SavePredictionsHook']
