@@ -9,9 +9,11 @@ from __future__ import annotations
 import argparse
 import errno
 import os
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 
 from mmext.errors import MmextError
 
@@ -159,4 +161,26 @@ def relaunch_if_needed(script: str, argv: list[str], args: argparse.Namespace) -
                            master_addr=args.master_addr, master_port=port,
                            max_restarts=getattr(args, 'max_restarts', 0))
     print(f"mmext: starting {nproc} process(es) on this node under torchrun: {' '.join(cmd[1:])}", flush=True)
-    return subprocess.call(cmd)
+    return _run_torchrun(cmd)
+
+
+def _run_torchrun(cmd: list[str]) -> int:
+    """Run torchrun and return its exit code, or PREEMPTED_EXIT_CODE when the workers stopped for a preemption.
+
+    Ctrl-C reaches torchrun and its workers through the process group, so this process ignores it while it
+    waits: the workers finish their iteration and save (see PreemptionHook) instead of being killed. A SIGTERM
+    or SIGUSR1 sent to this process alone (a scheduler) is passed on to torchrun, which passes it to the workers.
+    """
+    from mmext.engine.preemption import PREEMPTED_EXIT_CODE, PREEMPTED_MARKER_ENV
+    with tempfile.TemporaryDirectory(prefix='mmext-launch-') as tmp:
+        marker = os.path.join(tmp, 'preempted')
+        child = subprocess.Popen(cmd, env=dict(os.environ, **{PREEMPTED_MARKER_ENV: marker}))
+        forward = {sig: signal.signal(sig, lambda signum, _: child.send_signal(signum))
+                   for sig in (signal.SIGTERM, signal.SIGUSR1)}
+        forward[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            code = child.wait()
+        finally:
+            for sig, previous in forward.items():
+                signal.signal(sig, previous)
+        return PREEMPTED_EXIT_CODE if os.path.exists(marker) else code

@@ -21,6 +21,9 @@ from mmengine.dist import all_reduce, get_world_size
 # EX_TEMPFAIL from sysexits.h: "a temporary failure; the user is invited to retry": the run stopped on a signal
 # after saving a checkpoint, and the same command with --resume continues it exactly.
 PREEMPTED_EXIT_CODE = 75
+# A file that rank 0 creates when it exits for a preemption, so that a parent which started torchrun (whose own
+# exit code is 1 for any worker failure) can still exit with PREEMPTED_EXIT_CODE.
+PREEMPTED_MARKER_ENV = 'MMEXT_PREEMPTED_MARKER'
 
 SIGNALS = ('SIGTERM', 'SIGINT', 'SIGUSR1')
 

@@ -1,10 +1,12 @@
 """Save a checkpoint and exit with a documented code when the job is told to stop (Slurm, Ctrl-C)."""
 from __future__ import annotations
 
+import os
+
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
-from mmext.engine.preemption import PREEMPTED_EXIT_CODE, PreemptionWatcher
+from mmext.engine.preemption import PREEMPTED_MARKER_ENV, PREEMPTED_EXIT_CODE, PreemptionWatcher
 from mmext.hooks.atomic_checkpoint_hook import AtomicCheckpointHook
 from mmext.registry import register
 
@@ -52,6 +54,9 @@ class PreemptionHook(Hook):
                               f'exiting with code {PREEMPTED_EXIT_CODE}. Run the same command with --resume to '
                               'continue exactly from here.')
         self._watcher.uninstall()
+        marker = os.environ.get(PREEMPTED_MARKER_ENV)
+        if marker and runner.rank == 0:  # tells tools/train.py's outer process (torchrun turns 75 into 1)
+            open(marker, 'w').close()
         raise SystemExit(PREEMPTED_EXIT_CODE)
 
     def after_train(self, runner) -> None:

@@ -66,3 +66,29 @@ def test_master_port_in_use_is_an_error_not_a_hang(tmp_path):
                            '--work-dir', str(tmp_path)], timeout=60)
     assert result.returncode == 1
     assert f'error: --master-port {port} is already in use' in result.stderr
+
+
+def test_sigterm_to_the_launching_process_saves_and_exits_75(tmp_path):
+    """A scheduler signals tools/train.py (which started torchrun): the workers save, and it exits with 75."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
+    data = dict(make_synthetic_coco(str(tmp_path / 'data'), SyntheticSpec(num_train=64, num_val=8)),
+                root=str(tmp_path / 'data'))
+    work = tmp_path / 'work'
+    proc = subprocess.Popen(
+        [sys.executable, 'tools/train.py', DEMO_CONFIG, '--nproc', '2', '--work-dir', str(work), '--cfg-options',
+         *demo_data_options(data), *quick_options(work, epochs=3)], cwd=ROOT, text=True, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, env=dict(os.environ, OMP_NUM_THREADS='1', PYTHONUNBUFFERED='1'))
+    for line in proc.stdout:
+        if re.search(r'Epoch\(train\)\s+\[1\]\[\s*3/', line):
+            proc.send_signal(signal.SIGTERM)
+            break
+    out = proc.communicate(timeout=300)[0]
+    assert proc.returncode == 75, out[-3000:]
+    assert (work / 'last_checkpoint').read_text().strip().endswith('.pth')
+    ckpt = torch.load((work / 'last_checkpoint').read_text().strip(), weights_only=False)
+    assert ckpt['meta']['iter'] >= 3
