@@ -96,11 +96,11 @@ def speedup_row(benchmark: str, mmext: Measure | None, anchor: Measure | None, a
 
 
 def ratio_row(benchmark: str, mmext: Measure | None, anchor: Measure | None, at_most: float, what: str,
-              note: str = '') -> Row:
+              note: str = '', anchor_name: str = 'anchor') -> Row:
     """A row whose goal is ``mmext / anchor <= at_most`` (``what``: e.g. 'peak RSS', 'time per iteration')."""
     ratio = mmext.median / anchor.median if mmext and anchor else None
-    return Row(benchmark, mmext, anchor, ratio, f'{what} <= {at_most:g}x anchor', None if ratio is None else
-               ratio <= at_most, note)
+    return Row(benchmark, mmext, anchor, ratio, f'{what} <= {at_most:g}x {anchor_name}', None if ratio is None
+               else ratio <= at_most, note)
 
 
 def overhead_row(benchmark: str, mmext: Measure | None, anchor: Measure | None, at_most: float,
@@ -140,18 +140,24 @@ def interleaved(cases: dict[str, Callable[[], float | None]], repeats: int, warm
     return {name: Measure(values, unit) for name, values in samples.items()}
 
 
+def child_env() -> dict:
+    """The environment of a benchmark's child interpreter: ``$PYTHONPATH`` first (when set, it wins: e.g.
+    another worktree's mmext), then this repository's root."""
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p] + [str(ROOT)]))
+
+
 def run_python(code: str, args: list[str] | None = None, env: dict | None = None, timeout: float = 600) -> dict:
-    """Run ``code`` in a fresh interpreter (repository root first on the path) and return the JSON object it
-    prints on its last stdout line.
+    """Run ``code`` in a fresh interpreter (see :func:`child_env`) and return the JSON object it prints on its
+    last stdout line.
 
     Raises:
         RuntimeError: The child failed; its stderr tail is in the message.
     """
-    full_env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [str(ROOT)] + [p for p in os.environ.get('PYTHONPATH', '').split(os.pathsep) if p]))
-    full_env.update(env or {})
+    full_env = dict(child_env(), **(env or {}))
+    # cwd outside the repository: ``python -c`` puts the cwd first on the path, ahead of $PYTHONPATH
     proc = subprocess.run([sys.executable, '-c', code, *(args or [])], capture_output=True, text=True,
-                          env=full_env, cwd=ROOT, timeout=timeout)
+                          env=full_env, cwd=cache_dir(), timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError(f'benchmark child failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}')
     return json.loads(proc.stdout.strip().splitlines()[-1])

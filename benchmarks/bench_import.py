@@ -1,0 +1,100 @@
+"""Import overhead: what ``import mmext`` adds to ``import mmdet``, in fresh interpreters.
+
+Each measurement is one fresh ``python`` process timing its own imports with ``time.perf_counter`` (interpreter
+start-up, common to both, is left out); anchor and mmext processes alternate. One more process runs with
+``-X importtime`` and the note names the modules that cost the most under ``mmext`` (what to make lazy).
+
+Rows:
+- ``import mmext`` over ``import mmdet`` (the goal: at most +150 ms).
+- The same over what a training process imports anyway (mmengine's Runner and the modules mmdet's registries
+  load on first build: ``mmdet.models``, ``.datasets``, ``.engine``, ``.evaluation``, ``.visualization``):
+  the cost mmext really adds to a training run.
+- The part of ``import mmext`` spent by the registry clash check (:func:`mmext.registry.find_registered` imports
+  each target registry's lazy locations so that it sees every mmdet name): ``import mmext`` with and without
+  ``Registry.import_from_location`` (disabled in that child process only).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from benchmarks.common import (Measure, Row, cache_dir, child_env, interleaved, load_average, overhead_row,
+                               run_python)
+
+GOAL_MS = 150.0
+TRAINING_IMPORTS = ('mmengine.runner', 'mmdet.models', 'mmdet.datasets', 'mmdet.engine', 'mmdet.evaluation',
+                    'mmdet.visualization')
+
+_TIMED = '''
+import importlib, json, sys, time
+before, after = sys.argv[1].split(',') if sys.argv[1] else [], sys.argv[2]
+if sys.argv[3] == 'no-locations':
+    from mmengine.registry import Registry
+    Registry.import_from_location = lambda self: None
+t0 = time.perf_counter()
+for name in before:
+    importlib.import_module(name)
+t1 = time.perf_counter()
+if after:
+    importlib.import_module(after)
+t2 = time.perf_counter()
+print(json.dumps(dict(before=t1 - t0, after=t2 - t1, total=t2 - t0)))
+'''
+
+
+def _timed(before: tuple[str, ...], after: str = '', mode: str = '') -> float:
+    """Milliseconds one fresh interpreter takes to import ``before`` then ``after``."""
+    return 1e3 * run_python(_TIMED, [','.join(before), after, mode])['total']
+
+
+def importtime_top(before: tuple[str, ...] = ('mmdet',), n: int = 4) -> str:
+    """The modules with the largest cumulative import time below ``mmext`` (after ``before``), from
+    ``python -X importtime``."""
+    code = ';'.join(f'import {m}' for m in before) + ';import mmext'
+    proc = subprocess.run([sys.executable, '-X', 'importtime', '-c', code], capture_output=True, text=True,
+                          cwd=cache_dir(), env=child_env())
+    lines = [m.groups() for m in re.finditer(r'import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)', proc.stderr)]
+    # The modules imported (directly or not) while mmext loaded: the lines before mmext's own line, back to
+    # the previous top-level line.
+    end = next((i for i, (_, _, ind, name) in enumerate(lines) if name == 'mmext' and len(ind) == 1), None)
+    if end is None:
+        return 'mmext not found in -X importtime output'
+    start = max((i for i in range(end) if len(lines[i][2]) == 1), default=-1) + 1
+    below = [(int(cum), len(ind), name) for _, cum, ind, name in lines[start:end] if len(ind) <= 5]
+    total = int(lines[end][1])
+    top = sorted(below, key=lambda t: -t[0])
+    picked, seen = [], []
+    for cum, _, name in top:
+        if any(name.startswith(p + '.') for p in seen):
+            continue
+        picked.append(f'{name} {cum / 1e3:.0f} ms')
+        seen.append(name)
+        if len(picked) == n:
+            break
+    return f'-X importtime: mmext {total / 1e3:.0f} ms cumulative; largest: ' + ', '.join(picked)
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """10 processes per case (quick: 1), alternating; the training-process and clash-check rows are left out
+    in quick mode."""
+    repeats = 1 if quick else 10
+    times = interleaved({'anchor': lambda: _timed(('mmdet',)),
+                         'mmext': lambda: _timed(('mmdet',), 'mmext')}, repeats, unit='ms')
+    note = load_average() if quick else f'{importtime_top()}; {load_average()}'
+    found = [overhead_row('import mmext over import mmdet', times['mmext'], times['anchor'], GOAL_MS, note)]
+    if quick:
+        return found
+    base = ('mmdet',) + TRAINING_IMPORTS
+    times = interleaved({'anchor': lambda: _timed(base), 'mmext': lambda: _timed(base, 'mmext')}, repeats,
+                        unit='ms')
+    found.append(overhead_row('import mmext over a training process\'s imports', times['mmext'],
+                              times['anchor'], GOAL_MS, 'anchor: mmdet + mmengine.runner + the modules mmdet\'s '
+                              f'registries import on first build; {importtime_top(base, 3)}'))
+    times = interleaved({'anchor': lambda: _timed(('mmdet',), 'mmext', 'no-locations'),
+                         'mmext': lambda: _timed(('mmdet',), 'mmext')}, repeats, unit='ms')
+    check = Measure([a - b for a, b in zip(times['mmext'].samples, times['anchor'].samples)], 'ms')
+    found.append(Row('registry clash check (location imports) in import mmext', check, None, None,
+                     'informative', None, f'import mmext with the check {times["mmext"]}, with mmdet\'s lazy '
+                     f'locations not imported {times["anchor"]}'))
+    return found
