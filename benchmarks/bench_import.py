@@ -49,30 +49,34 @@ def _timed(before: tuple[str, ...], after: str = '', mode: str = '') -> float:
 
 
 def importtime_top(before: tuple[str, ...] = ('mmdet',), n: int = 4) -> str:
-    """The modules with the largest cumulative import time below ``mmext`` (after ``before``), from
-    ``python -X importtime``."""
+    """What ``import mmext`` (after ``before``) spends its time on, from ``python -X importtime``: its
+    cumulative time and the largest modules from other packages imported under it (none nested in another)."""
     code = ';'.join(f'import {m}' for m in before) + ';import mmext'
     proc = subprocess.run([sys.executable, '-X', 'importtime', '-c', code], capture_output=True, text=True,
                           cwd=cache_dir(), env=child_env())
-    lines = [m.groups() for m in re.finditer(r'import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)', proc.stderr)]
-    # The modules imported (directly or not) while mmext loaded: the lines before mmext's own line, back to
-    # the previous top-level line.
-    end = next((i for i, (_, _, ind, name) in enumerate(lines) if name == 'mmext' and len(ind) == 1), None)
+    # (cumulative us, depth, name) in completion order: a module's line follows those of what it imported
+    lines = [(int(m.group(1)), len(m.group(2)), m.group(3))
+             for m in re.finditer(r'import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)', proc.stderr)]
+    end = next((i for i, (_, depth, name) in enumerate(lines) if name == 'mmext' and depth == 1), None)
     if end is None:
         return 'mmext not found in -X importtime output'
-    start = max((i for i in range(end) if len(lines[i][2]) == 1), default=-1) + 1
-    below = [(int(cum), len(ind), name) for _, cum, ind, name in lines[start:end] if len(ind) <= 5]
-    total = int(lines[end][1])
-    top = sorted(below, key=lambda t: -t[0])
-    picked, seen = [], []
-    for cum, _, name in top:
-        if any(name.startswith(p + '.') for p in seen):
+
+    def first_child(i: int) -> int:  # the lines [first_child(i), i) are what line i imported
+        j = i - 1
+        while j >= 0 and lines[j][1] > lines[i][1]:
+            j -= 1
+        return j + 1
+
+    inside = range(first_child(end), end)
+    picked: list[int] = []
+    for i in sorted(inside, key=lambda i: -lines[i][0]):
+        if lines[i][2].startswith('mmext') or any(first_child(p) <= i < p for p in picked):
             continue
-        picked.append(f'{name} {cum / 1e3:.0f} ms')
-        seen.append(name)
+        picked.append(i)
         if len(picked) == n:
             break
-    return f'-X importtime: mmext {total / 1e3:.0f} ms cumulative; largest: ' + ', '.join(picked)
+    return (f'-X importtime: mmext {lines[end][0] / 1e3:.0f} ms, of which ' +
+            ', '.join(f'{lines[i][2]} {lines[i][0] / 1e3:.0f} ms' for i in picked))
 
 
 def rows(quick: bool = False) -> list[Row]:
@@ -81,7 +85,7 @@ def rows(quick: bool = False) -> list[Row]:
     repeats = 1 if quick else 10
     times = interleaved({'anchor': lambda: _timed(('mmdet',)),
                          'mmext': lambda: _timed(('mmdet',), 'mmext')}, repeats, unit='ms')
-    note = load_average() if quick else f'{importtime_top()}; {load_average()}'
+    note = load_average() if quick else f'{importtime_top(n=3)}; {load_average()}'
     found = [overhead_row('import mmext over import mmdet', times['mmext'], times['anchor'], GOAL_MS, note)]
     if quick:
         return found

@@ -12,6 +12,7 @@ A benchmark that fails is reported as a row and makes the exit status 1; a goal 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import platform
@@ -50,8 +51,10 @@ def run_module(name: str, quick: bool) -> tuple[list[Row], bool]:
     """Import one module and collect its rows; a failure becomes one row saying what failed."""
     start = time.perf_counter()
     try:
-        module = importlib.import_module(name)
-        rows = [as_row(r) for r in module.rows(quick=quick)]
+        # what the measured code prints (pycocotools, mmengine) goes to stderr: stdout is for the table
+        with contextlib.redirect_stdout(sys.stderr):
+            module = importlib.import_module(name)
+            rows = [as_row(r) for r in module.rows(quick=quick)]
         ok = True
     except Exception as err:  # one broken benchmark must not hide the others' results
         traceback.print_exc(file=sys.stderr)
