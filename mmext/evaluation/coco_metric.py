@@ -6,7 +6,8 @@ arguments, computes the same numbers under the same keys, and writes the same re
 
 - ``backend='faster-coco-eval'`` (see :mod:`mmext.evaluation.coco_backends`): the same numbers in a fraction of
   the time;
-- the results converted to COCO's json a whole image at a time and encoded by json's C encoder.
+- the results converted to COCO's json a whole image at a time and encoded by json's C encoder, and evaluated
+  from memory rather than read back from the file just written (same values: json keeps floats exactly).
 
 The evaluation objects of the last run are kept in ``last_evals`` (metric -> COCOeval), for callers that want the
 full-precision summary (``stats``) or ``eval['precision']``.
@@ -23,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 from mmdet.evaluation.metrics import CocoMetric
 from mmdet.registry import METRICS
-from mmengine.fileio import load, put_text
+from mmengine.fileio import put_text
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
@@ -76,6 +77,10 @@ class FastCocoMetric(CocoMetric):
         Returns:
             ``{'bbox': path, 'proposal': path[, 'segm': path]}``.
         """
+        return self._dump_results(results, outfile_prefix)[0]
+
+    def _dump_results(self, results: Sequence[dict], outfile_prefix: str) -> tuple[dict, dict]:
+        """Write the results files; return their paths and their content (metric -> list of dicts)."""
         with_masks = 'masks' in results[0]
         bbox_json, segm_json = [], []
         cat_ids = list(self.cat_ids)
@@ -99,7 +104,8 @@ class FastCocoMetric(CocoMetric):
         if with_masks:
             files['segm'] = f'{outfile_prefix}.segm.json'
             put_text(json.dumps(segm_json), files['segm'])
-        return files
+        content = dict(bbox=bbox_json, proposal=bbox_json, **(dict(segm=segm_json) if with_masks else {}))
+        return files, content
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """Compute the metrics from the processed results, as mmdet's ``CocoMetric`` does, with the backend.
@@ -130,9 +136,10 @@ class FastCocoMetric(CocoMetric):
             self.cat_ids = self._coco_api.get_cat_ids(cat_names=self.dataset_meta['classes'])
         if self.img_ids is None:
             self.img_ids = self._coco_api.get_img_ids()
-        result_files = self.results2json(preds, outfile_prefix)
+        _, content = self._dump_results(preds, outfile_prefix)
         eval_results: dict[str, float] = OrderedDict()
         self.last_evals = {}
+        used: set[int] = set()
         if self.format_only:
             logger.info(f'results are saved in {osp.dirname(outfile_prefix)}')
             return eval_results
@@ -145,7 +152,13 @@ class FastCocoMetric(CocoMetric):
                 logger.info(''.join(f'\nAR@{num}\t{ar[i]:.4f}' for i, num in enumerate(self.proposal_nums)))
                 continue
             items = self._metric_items(metric)
-            coco_eval = self._evaluate(metric, result_files)
+            if metric not in content:
+                raise KeyError(f'{metric} is not in results')
+            predictions = content[metric]
+            if id(predictions) in used:  # loadRes adds keys to each entry: a second metric on the list gets a copy
+                predictions = [dict(p) for p in predictions]
+            used.add(id(content[metric]))
+            coco_eval = self._evaluate(metric, predictions)
             if coco_eval is None:
                 logger.error('The testing results of the whole dataset is empty.')
                 break
@@ -170,12 +183,10 @@ class FastCocoMetric(CocoMetric):
             return list(self.metric_items)
         return list(STAT_NAMES[6:] if metric == 'proposal' else STAT_NAMES[:6])
 
-    def _evaluate(self, metric: str, result_files: dict) -> Any | None:
-        """Reload the dumped results, then evaluate, accumulate and summarise with the backend."""
+    def _evaluate(self, metric: str, predictions: list[dict]) -> Any | None:
+        """Evaluate, accumulate and summarise the results just written (``predictions``: their content; mmdet
+        reads the file back, which gives the same values), with the backend."""
         iou_type = 'bbox' if metric == 'proposal' else metric
-        if metric not in result_files:
-            raise KeyError(f'{metric} is not in results')
-        predictions = load(result_files[metric])
         if not predictions:
             return None
         if iou_type == 'segm':

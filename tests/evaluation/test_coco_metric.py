@@ -120,3 +120,13 @@ def test_missing_backend_package_says_how_to_install(case, monkeypatch):
                         else real(name, *a))
     with pytest.raises(ConfigError, match='pip install faster-coco-eval'):
         FastCocoMetric(ann_file=case['ann_file'], backend='faster-coco-eval')
+
+
+@pytest.mark.parametrize('backend', ['pycocotools', 'faster-coco-eval'])
+def test_bbox_and_proposal_on_the_same_results(case, backend):
+    """Two metrics evaluate the same results list (loadRes adds keys to its entries): still mmdet's numbers."""
+    kwargs = dict(ann_file=case['ann_file'], metric=['bbox', 'proposal'])
+    anchor = _run(CocoMetric(**kwargs), case['samples'])
+    ours = _run(FastCocoMetric(**kwargs, backend=backend), case['samples'])
+    assert anchor.keys() == ours.keys() and 'coco/AR@100' in ours
+    np.testing.assert_allclose([ours[k] for k in anchor], [anchor[k] for k in anchor], rtol=0, atol=1e-12)
