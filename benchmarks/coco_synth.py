@@ -17,7 +17,7 @@ import numpy as np
 from benchmarks.common import cache_dir
 
 COCO_TRAIN_IMAGES = 118_287
-VERSION = 1  # bump when the generator changes, so cached files are regenerated
+VERSION = 2  # bump when the generator changes, so cached files are regenerated
 COCO_CAT_IDS = [i for i in range(1, 91) if i not in (12, 26, 29, 30, 45, 66, 68, 69, 71, 83)]
 
 
@@ -44,7 +44,7 @@ def make_coco_like(num_images: int, seed: int = 0) -> dict:
     landscape = rng.random(num_images) < 0.7
     widths = np.where(landscape, long_side, short_side)
     heights = np.where(landscape, short_side, long_side)
-    counts = 1 + rng.negative_binomial(1.2, 1.2 / (1.2 + 6.3), num_images)
+    counts = 1 + rng.negative_binomial(1.2, 1.2 / (1.2 + 6.45), num_images)
     counts[rng.random(num_images) < 0.01] = 0
     images = [dict(license=int(lic), file_name=f'{i:012d}.jpg',
                    coco_url=f'http://images.cocodataset.org/train2017/{i:012d}.jpg', height=int(h), width=int(w),
@@ -67,7 +67,7 @@ def _annotations(rng: np.random.Generator, img_ids: np.ndarray, widths: np.ndarr
     owner = np.repeat(np.arange(len(img_ids)), counts)
     w_img, h_img = widths[owner].astype(np.float64), heights[owner].astype(np.float64)
     # COCO: about 41% small (< 32^2), 34% medium, 24% large objects; this log-normal side length gives that.
-    side = np.exp(rng.normal(3.73, 1.18, total))
+    side = np.exp(rng.normal(4.4, 1.1, total))
     aspect = np.exp(rng.normal(0, 0.5, total))
     bw = np.minimum(side * aspect, w_img - 1).clip(min=2)
     bh = np.minimum(side / aspect, h_img - 1).clip(min=2)
