@@ -79,7 +79,11 @@ def _build(kind: str, ann_file: str, runs: dict, digest: bool = False) -> dict:
 
 def rows(quick: bool = False) -> list[Row]:
     """Full: 118,287 images, 3 alternating builds each. Quick: 2,000 images, 1 build each."""
-    num_images, repeats = (2000, 1) if quick else (COCO_TRAIN_IMAGES, 3)
+    return measure(*((2000, 1) if quick else (COCO_TRAIN_IMAGES, 3)))
+
+
+def measure(num_images: int, repeats: int) -> list[Row]:
+    """The rows for a generated file of ``num_images`` images, ``repeats`` alternating builds of each kind."""
     ann_file = str(coco_like_file(num_images, seed=0))
     ours = 'CustomCocoDataset' if custom_dataset_registered() else None
     parsers = [p for p in PARSERS if importlib.util.find_spec(p) is not None]

@@ -139,10 +139,14 @@ def _same_numbers(a: dict, b: dict) -> bool:
 
 def rows(quick: bool = False) -> list[Row]:
     """bbox on 5,000 images (quick: 100) and segm on 500 images (quick: 10), 100 detections each."""
+    return measure(*((100, 10, 2) if quick else (5000, 500, 3)))
+
+
+def measure(bbox_images: int, segm_images: int, repeats: int) -> list[Row]:
+    """The rows for ``bbox_images`` (bbox) and ``segm_images`` (segm) generated images."""
     import json
     from mmengine.logging import MMLogger
     MMLogger.get_instance('mmext-bench-eval', log_level='ERROR')  # the metrics log per-class tables at INFO
-    bbox_images, segm_images, repeats = (100, 10, 2) if quick else (5000, 500, 3)
     found = []
     for metric, num, masks in (('bbox', bbox_images, False), ('segm', segm_images, True)):
         ann_file = str(coco_like_file(num, seed=1))
