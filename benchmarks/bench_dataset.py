@@ -5,8 +5,8 @@ The file (:mod:`benchmarks.coco_synth`): 118,287 images, about 860,000 objects w
 fresh interpreter (so that peak resident memory is its own): the dataset is built as a training config builds
 it (``filter_cfg=dict(filter_empty_gt=True, min_size=32)``, serialised, no pipeline), timed from the call to
 the built dataset; the peak RSS is the process's (``VmHWM``, imports included; the note gives the peak before
-the build). Runs alternate. One more build of each (untimed) hashes every ``get_data_info(i)`` to check that
-the two datasets hold the same ``data_list``. The floor: reading and parsing the file with the fastest JSON
+the build). Runs alternate. The first build of each then hashes every ``get_data_info(i)`` (after its time and
+memory are taken) to check that the two datasets hold the same ``data_list``. The floor: reading and parsing the file with the fastest JSON
 parser installed (``json`` unless orjson / msgspec / ujson are there), also in fresh interpreters.
 
 ``CustomCocoDataset`` is measured only when ``import mmext`` registers it in mmdet's DATASETS; otherwise its
@@ -71,7 +71,10 @@ def custom_dataset_registered() -> bool:
     return 'CustomCocoDataset' in DATASETS.module_dict
 
 
-def _build(kind: str, ann_file: str, runs: dict, digest: bool = False) -> dict:
+def _build(kind: str, ann_file: str, runs: dict) -> dict:
+    """One build (or parse) in a fresh interpreter; the first build of each dataset also hashes its data_list
+    (after its time and memory are taken)."""
+    digest = not kind.startswith('parse:') and kind not in runs
     out = run_python(_CHILD, [kind, ann_file, '1' if digest else '0'], timeout=1800)
     runs.setdefault(kind, []).append(out)
     return out
@@ -116,7 +119,7 @@ def measure(num_images: int, repeats: int) -> list[Row]:
                   f'{times["anchor"].median / times[fastest].median:.2g}x the floor', anchor_name='floor'),
     ]
     if ours:
-        mine, theirs = _build(ours, ann_file, {}, digest=True), _build('CocoDataset', ann_file, {}, digest=True)
+        mine, theirs = runs[ours][0], runs['CocoDataset'][0]
         same = mine['digest'] == theirs['digest']
         found.append(Row(f'dataset build: identical data_list ({size})', f'{mine["count"]} images',
                          f'{theirs["count"]} images', None, 'identical', same,

@@ -110,7 +110,7 @@ def overhead_row(benchmark: str, mmext: Measure | None, anchor: Measure | None, 
     if not (mmext and anchor):
         return Row(benchmark, mmext, anchor, None, f'<= +{at_most:g} {getattr(anchor, "unit", "")}', None, note)
     extra = mmext.median - anchor.median
-    note = f'+{_num(extra)} {anchor.unit}' + (f'; {note}' if note else '')
+    note = f'{"+" if extra >= 0 else "-"}{_num(abs(extra))} {anchor.unit}' + (f'; {note}' if note else '')
     return Row(benchmark, mmext, anchor, mmext.median / anchor.median, f'<= +{at_most:g} {anchor.unit}',
                extra <= at_most, note)
 
