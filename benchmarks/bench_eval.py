@@ -60,7 +60,7 @@ def make_results(gt: dict, dets_per_image: int = 100, with_masks: bool = False, 
                     scores=np.concatenate([scores, rng.uniform(0.01, 0.5, extra)]).astype(np.float32),
                     labels=np.concatenate([true_labels, rng.integers(0, 80, extra)]).astype(np.int64))
         order = np.argsort(-pred['scores'], kind='stable')
-        pred = {k: (v[order] if isinstance(v, np.ndarray) else v) for k, v in pred.items()}
+        pred = {k: (v[order] if isinstance(v, np.ndarray) else v) for k, v in pred.items()}  # by score, as mmdet
         if with_masks:
             polys = []
             for x1, y1, x2, y2 in pred['bboxes'].astype(np.float64):  # an octagon inside each box
@@ -90,7 +90,7 @@ def _metric(kind: str, ann_file: str, metric: str, backend: str | None = None):
 
 
 def _evaluate(metric, results: list) -> dict:
-    metric.results = _fresh(results)
+    """``metric.evaluate`` on what ``process`` would have collected (``metric.results``, set beforehand)."""
     with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its summary
         return metric.evaluate(len(results))
 
@@ -104,6 +104,7 @@ def compare(name: str, ann_file: str, results: list, repeats: int) -> list[Row]:
     def timed(kind: str, backend: str | None):
         def run() -> float:
             metric = _metric(kind, ann_file, name, backend)  # built untimed, as a validation loop builds it once
+            metric.results = _fresh(results)
             start = time.perf_counter()
             out[kind] = _evaluate(metric, results)
             elapsed = time.perf_counter() - start
@@ -113,6 +114,7 @@ def compare(name: str, ann_file: str, results: list, repeats: int) -> list[Row]:
 
     times = interleaved({'anchor': timed('anchor', None), 'mmext': timed('mmext', 'faster-coco-eval')}, repeats)
     reference = _metric('ref', ann_file, name, 'pycocotools')
+    reference.results = _fresh(results)
     _evaluate(reference, results)
     ref_eval, fast_eval = reference.last_evals[name], made['mmext'].last_evals[name]
     stats_diff = float(np.max(np.abs(np.asarray(ref_eval.stats[:12]) - np.asarray(fast_eval.stats[:12]))))
