@@ -32,19 +32,25 @@ HEADERS = ['benchmark', 'mmext', 'anchor', 'ratio', 'goal', 'met', 'note']
 
 def discover(only: list[str] | None = None) -> list[str]:
     """The benchmark module names (``benchmarks.bench_x``), sorted; ``only`` keeps those whose short name
-    (``x``) contains one of the given words."""
+    (``x``) is one of the given names."""
     names = sorted(p.stem for p in (ROOT / 'benchmarks').glob('bench_*.py'))
     if only:
-        names = [n for n in names if any(word in n[len('bench_'):] for word in only)]
+        names = [n for n in names if n[len('bench_'):] in only]
     return [f'benchmarks.{n}' for n in names]
 
 
 def as_row(item: Row | dict) -> Row:
-    """Accept a :class:`Row`, or a dict with Row's field names (for modules that return plain dicts)."""
+    """Accept a :class:`Row`, a dict with Row's field names, or a dict of the older shape (``benchmark``,
+    ``case``, ``value``, ``unit``, ``limit``, ``ok``)."""
     if isinstance(item, Row):
         return item
-    fields = {k: item.get(k) for k in ('benchmark', 'mmext', 'anchor', 'ratio', 'goal', 'met')}
-    return Row(**fields, note=str(item.get('note', '') or ''))
+    if 'case' in item:
+        value, unit, limit = item.get('value'), item.get('unit', ''), item.get('limit')
+        figure = Measure([float(value)], unit) if isinstance(value, (int, float)) else value
+        return Row(f"{item.get('benchmark', '')}: {item['case']}", figure, None, None,
+                   '-' if limit is None else f'<= {limit} {unit}', item.get('ok'), str(item.get('note', '') or ''))
+    fields = {k: item.get(k) for k in ('benchmark', 'mmext', 'anchor', 'ratio', 'met')}
+    return Row(**fields, goal=str(item.get('goal') or '-'), note=str(item.get('note', '') or ''))
 
 
 def run_module(name: str, quick: bool) -> tuple[list[Row], bool]:
@@ -54,7 +60,11 @@ def run_module(name: str, quick: bool) -> tuple[list[Row], bool]:
         # what the measured code prints (pycocotools, mmengine) goes to stderr: stdout is for the table
         with contextlib.redirect_stdout(sys.stderr):
             module = importlib.import_module(name)
-            rows = [as_row(r) for r in module.rows(quick=quick)]
+            if hasattr(module, 'rows'):
+                rows = [as_row(r) for r in module.rows(quick=quick)]
+            else:
+                rows = [Row(name.split('.')[-1], None, None, None, '-', None,
+                            'skipped: no rows(quick) function yet (see benchmarks/README.md)')]
         ok = True
     except Exception as err:  # one broken benchmark must not hide the others' results
         traceback.print_exc(file=sys.stderr)
