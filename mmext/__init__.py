@@ -12,7 +12,7 @@ compat.install_config_folders()
 compat.add_config_folder('mmext', compat.MMEXT_CONFIGS)
 
 # Importing these registers their modules into mmdet's registries.
-from mmext import datasets, engine, hooks, models, optim  # noqa: E402,F401
+from mmext import datasets, engine, evaluation, hooks, models, optim  # noqa: E402,F401
 
 # Last, after every mmext module is registered: plugins register theirs next to them (and may not take a name
 # mmext uses). A broken plugin raises PluginError here (see mmext.plugins.manager); then no part of mmext stays

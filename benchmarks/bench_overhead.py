@@ -1,0 +1,97 @@
+"""Training overhead: the demo config through mmext's path vs the same model, data and settings through a plain
+mmengine ``Runner``.
+
+mmext's path is what ``tools/train.py`` does (:func:`mmext.engine.train.configure`, then the runner the config
+asks for: ``MMExtRunner``, with mmext's hooks). The anchor is the same config with ``runner_type`` and every
+hook registered by mmext removed and ``num_classes='auto'`` written out as the number, built by
+``mmengine.runner.Runner.from_cfg``. The model, the data (the demo's dataset class included) and the optimizer
+settings are the same on both sides: what differs is the runner and mmext's hooks.
+Both train one epoch of the synthetic demo data (80 iterations of batch 4, the demo's 2 dataloader workers,
+no validation);
+the figure is each run's median of mmengine's per-iteration time (``train/time``: data, forward, backward,
+step and every hook) after 10 warm-up iterations, and the median over runs; runs alternate. Both run in this
+process, one after the other, so imports are out of the picture.
+"""
+from __future__ import annotations
+
+import tempfile
+
+import numpy as np
+
+from benchmarks.common import Row, cache_dir, interleaved, load_average, ratio_row
+
+DEMO_CONFIG = 'configs/demo/retinanet_r18_fpn_10e_demo.py'
+GOAL = 1.02
+
+
+def _demo_data(quick: bool) -> str:
+    from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
+    spec = SyntheticSpec(num_train=6, num_val=2) if quick else SyntheticSpec()
+    root = cache_dir() / f'demo_{spec.num_train}'
+    make_synthetic_coco(str(root), spec)
+    return str(root) + '/'
+
+
+def _config(data_root: str, work_dir: str, name: str, plain: bool, quick: bool):
+    from mmdet.registry import HOOKS
+    from mmext.engine.config import load_config
+    from mmext.engine.train import configure
+    from benchmarks.common import ROOT
+    options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
+    options.update({'val_evaluator.ann_file': data_root + 'annotations/val.json',
+                    'test_evaluator.ann_file': data_root + 'annotations/val.json',
+                    'train_cfg.max_epochs': 1, 'log_level': 'WARNING',
+                    'experiment_name': name, 'visualizer.name': name})  # both are global per name
+    if quick:  # a smoke test: no worker processes to start
+        options.update({'train_dataloader.num_workers': 0, 'train_dataloader.persistent_workers': False,
+                        'train_dataloader.batch_size': 2})
+    cfg = load_config(str(ROOT / DEMO_CONFIG), options)
+    for key in ('val_dataloader', 'val_evaluator', 'val_cfg'):  # mmengine validates after the last epoch
+        cfg[key] = None
+    if plain:
+        from mmext.engine.num_classes import fill_num_classes
+        cfg.pop('runner_type', None)
+        cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
+                            if not HOOKS.get(h['type']).__module__.startswith('mmext')]
+        fill_num_classes(cfg)  # num_classes='auto' as a number, as a plain mmengine user writes it: the same model
+        cfg.work_dir = work_dir
+    else:
+        configure(cfg, DEMO_CONFIG, work_dir=work_dir)
+    return cfg
+
+
+def _train(data_root: str, plain: bool, warmup: int, counter: list[int], quick: bool) -> float:
+    """Train one epoch; return the median per-iteration time after ``warmup`` iterations."""
+    from mmengine.runner import Runner
+    from mmext.engine.train import build_runner
+    counter[0] += 1
+    kind = 'plain' if plain else 'mmext'
+    with tempfile.TemporaryDirectory() as work_dir:
+        cfg = _config(data_root, work_dir, f'bench_overhead_{kind}_{counter[0]}', plain, quick)
+        runner = Runner.from_cfg(cfg) if plain else build_runner(cfg)
+        if plain and type(runner) is not Runner:
+            raise RuntimeError(f'the anchor must be a plain Runner, got {type(runner).__name__}')
+        runner.train()
+        times = runner.message_hub.get_scalar('train/time').data[0]
+    return float(np.median(times[warmup:]))
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """Full: 3 runs each of 80 iterations (10 warm-up). Quick: 1 run each of 3 iterations of batch 2 (1
+    warm-up), no dataloader workers."""
+    data_root = _demo_data(quick)
+    repeats, warmup = (1, 1) if quick else (3, 10)
+    counter = [0]
+    import torch
+    threads = torch.get_num_threads()
+    if quick:  # a smoke test; one thread suffers far less from a busy machine
+        torch.set_num_threads(1)
+    try:
+        times = interleaved({'anchor': lambda: _train(data_root, True, warmup, counter, quick),
+                             'mmext': lambda: _train(data_root, False, warmup, counter, quick)}, repeats)
+    finally:
+        torch.set_num_threads(threads)
+    iterations = '2' if quick else '70'
+    return [ratio_row(f'training: time per iteration (demo, {iterations} it x {repeats} runs)', times['mmext'],
+                      times['anchor'], GOAL, 'time per iteration',
+                      f'MMExtRunner + mmext hooks vs plain mmengine Runner; {load_average()}')]
