@@ -11,10 +11,9 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmext.engine.launch import add_launch_arguments
-
 
 def build_parser() -> argparse.ArgumentParser:
+    from mmext.engine.launch import add_launch_arguments  # imports mmext: after main()'s plugin check
     parser = argparse.ArgumentParser(description='Evaluate a checkpoint with mmdet + mmext.')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -31,8 +30,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    try:
+        from mmext.errors import MmextError  # imports mmext, which loads the plugins
+    except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
+        if type(err).__name__ != 'PluginError':
+            raise
+        print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
+        return 1
     args = build_parser().parse_args(argv)
-    from mmext.errors import MmextError
     try:
         from mmext.engine.launch import relaunch_if_needed
         code = relaunch_if_needed(__file__, argv, args)

@@ -11,10 +11,9 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmext.engine.launch import add_launch_arguments
-
 
 def build_parser() -> argparse.ArgumentParser:
+    from mmext.engine.launch import add_launch_arguments  # imports mmext: after main()'s plugin check
     parser = argparse.ArgumentParser(description='Train a detector with mmdet + mmext.')
     parser.add_argument('config', help='config file, e.g. configs/demo/retinanet_r18_fpn_10e_demo.py')
     parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
@@ -32,7 +31,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser().parse_args(argv)
     try:
         from mmext.errors import MmextError  # imports mmext, which loads the plugins
     except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
@@ -40,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
         return 1
+    args = build_parser().parse_args(argv)
     try:
         from mmext.engine.launch import relaunch_if_needed
         code = relaunch_if_needed(__file__, argv, args)
