@@ -31,35 +31,25 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        from mmext.errors import MmextError  # imports mmext, which loads the plugins
+        import mmext  # noqa: F401  registers mmext's modules and loads the plugins
     except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
         if type(err).__name__ != 'PluginError':
             raise
         print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
         return 1
     args = build_parser().parse_args(argv)
-    try:
-        from mmext.engine.launch import relaunch_if_needed
-        code = relaunch_if_needed(__file__, argv, args)
-        if code is not None:
-            return code
-        import mmext  # noqa: F401
+    from mmext.engine.cli import run_job
+
+    def job() -> str:
         from mmext.engine.config import load_config
         from mmext.engine.test import configure_test, format_test_summary, test
-        from mmext.engine.train import set_local_rank
-        set_local_rank(args.local_rank)
         cfg = load_config(args.config, args.cfg_options)
         configure_test(cfg, args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
                        show_dir=args.show_dir, score_thr=args.score_thr, classwise=args.classwise,
                        launcher=args.launcher)
-        result = test(cfg, out=args.out)
-    except MmextError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    from mmengine.dist import get_rank
-    if get_rank() == 0:
-        print(format_test_summary(result), flush=True)
-    return 0
+        return format_test_summary(test(cfg, out=args.out))
+
+    return run_job(__file__, argv, args, job)
 
 
 if __name__ == '__main__':

@@ -32,33 +32,24 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        from mmext.errors import MmextError  # imports mmext, which loads the plugins
+        import mmext  # noqa: F401  registers mmext's modules and loads the plugins
     except Exception as err:  # by name: no part of mmext (mmext.errors included) stays imported after this
         if type(err).__name__ != 'PluginError':
             raise
         print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
         return 1
     args = build_parser().parse_args(argv)
-    try:
-        from mmext.engine.launch import relaunch_if_needed
-        code = relaunch_if_needed(__file__, argv, args)
-        if code is not None:
-            return code
-        import mmext  # noqa: F401  registers mmext's modules and loads plugins
+    from mmext.engine.cli import run_job
+
+    def job() -> str:
         from mmext.engine.config import load_config
-        from mmext.engine.train import configure, format_summary, set_local_rank, train
-        set_local_rank(args.local_rank)
+        from mmext.engine.train import configure, format_summary, train
         cfg = load_config(args.config, args.cfg_options)
         configure(cfg, args.config, work_dir=args.work_dir, amp=args.amp, auto_scale_lr=args.auto_scale_lr,
                   resume=args.resume, launcher=args.launcher, seed=args.seed, deterministic=args.deterministic)
-        result = train(cfg)
-    except MmextError as err:
-        print(f'error: {err}', file=sys.stderr)
-        return 1
-    from mmengine.dist import get_rank
-    if get_rank() == 0:
-        print(format_summary(result), flush=True)
-    return 0
+        return format_summary(train(cfg))
+
+    return run_job(__file__, argv, args, job)
 
 
 if __name__ == '__main__':
