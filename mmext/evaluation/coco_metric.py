@@ -15,7 +15,6 @@ full-precision summary (``stats``) or ``eval['precision']``.
 """
 from __future__ import annotations
 
-import gc
 import itertools
 import json
 import os.path as osp
@@ -30,6 +29,7 @@ from mmengine.fileio import put_text
 from mmengine.logging import MMLogger
 from terminaltables import AsciiTable
 
+from mmext.datasets.coco_file import paused_gc
 from mmext.errors import ConfigError
 from mmext.evaluation.coco_backends import check_backend, evaluator, ground_truth
 from mmext.registry import register
@@ -125,13 +125,10 @@ class FastCocoMetric(CocoMetric):
             outfile_prefix = self.outfile_prefix
         # The evaluation makes a few dicts per detection (millions for a COCO-size validation), none in a cycle;
         # the cyclic garbage collector would walk the growing heap again and again: about a third of the time.
-        gc_was_enabled = gc.isenabled()
-        gc.disable()
         try:
-            return self._compute(gts, preds, outfile_prefix, logger)
+            with paused_gc():
+                return self._compute(gts, preds, outfile_prefix, logger)
         finally:
-            if gc_was_enabled:
-                gc.enable()
             if tmp_dir is not None:
                 tmp_dir.cleanup()
 
