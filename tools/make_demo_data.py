@@ -9,12 +9,13 @@ import time
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument('--out-dir', default='data/demo')
-    parser.add_argument('--num-train', type=int, default=320)
-    parser.add_argument('--num-val', type=int, default=80)
-    parser.add_argument('--seed', type=int, default=0)
+    from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
+    default = SyntheticSpec()
+    parser.add_argument('--num-train', type=int, default=default.num_train)
+    parser.add_argument('--num-val', type=int, default=default.num_val)
+    parser.add_argument('--seed', type=int, default=default.seed)
     parser.add_argument('--force', action='store_true', help='regenerate even when a matching copy exists')
     args = parser.parse_args(argv)
-    from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
     start = time.time()
     spec = SyntheticSpec(num_train=args.num_train, num_val=args.num_val, seed=args.seed)
     out = make_synthetic_coco(args.out_dir, spec, force=args.force)
