@@ -14,6 +14,13 @@ from mmext.engine.launch import restart_count
 from mmext.errors import ConfigError
 
 PREDICTIONS_PNG = 'predictions.png'
+# What --amp turns each optim wrapper type into (an AMP type stays as it is).
+AMP_WRAPPERS = {
+    'OptimWrapper': 'AmpOptimWrapper',
+    'NonFiniteGuardOptimWrapper': 'NonFiniteGuardAmpOptimWrapper',
+    'AmpOptimWrapper': 'AmpOptimWrapper',
+    'NonFiniteGuardAmpOptimWrapper': 'NonFiniteGuardAmpOptimWrapper',
+}
 
 
 @dataclass
@@ -65,9 +72,12 @@ def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp
         import torch
         if not torch.cuda.is_available():
             raise ConfigError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper); none is visible here')
-        if cfg.optim_wrapper.get('type', 'OptimWrapper') == 'OptimWrapper':
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if wrapper_type not in AMP_WRAPPERS:
+            raise ConfigError(f"--amp knows how to switch optim_wrapper types {sorted(AMP_WRAPPERS)} to mixed "
+                              f"precision, not {wrapper_type!r}; set an AMP wrapper in the config instead")
+        cfg.optim_wrapper.type = AMP_WRAPPERS[wrapper_type]
+        cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if auto_scale_lr:
         scale = cfg.get('auto_scale_lr')
         if not scale or 'base_batch_size' not in scale:

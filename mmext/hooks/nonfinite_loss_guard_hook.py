@@ -9,7 +9,7 @@ from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
 from mmext.errors import ConfigError, NonFiniteLossError
-from mmext.optim.nonfinite_guard_optim_wrapper import NonFiniteGuardOptimWrapper, stop_message
+from mmext.optim.nonfinite_guard_optim_wrapper import NonFiniteGuard, stop_message
 from mmext.registry import register
 
 _SKIPPED_KEY = 'nonfinite_skipped'  # message-hub runtime info: saved in checkpoints, restored on resume only
@@ -55,7 +55,7 @@ class NonFiniteLossGuardHook(Hook):
 
     def before_train(self, runner) -> None:
         wrapper = runner.optim_wrapper
-        if not isinstance(wrapper, NonFiniteGuardOptimWrapper):
+        if not isinstance(wrapper, NonFiniteGuard):
             raise ConfigError(
                 f"NonFiniteLossGuardHook needs optim_wrapper type='NonFiniteGuardOptimWrapper' (the only place that "
                 f'can withhold the optimizer step), got {type(wrapper).__name__}. Set '

@@ -19,7 +19,7 @@ import torch
 import torch.distributed as dist
 import torch.nn as nn
 from mmdet.registry import OPTIM_WRAPPERS
-from mmengine.optim import OptimWrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper
 
 from mmengine.logging import MessageHub
 
@@ -77,35 +77,11 @@ def nonfinite_on_any_rank(loss: torch.Tensor) -> bool:
     return bool(flag.item())
 
 
-@register(OPTIM_WRAPPERS)
-class NonFiniteGuardOptimWrapper(OptimWrapper):
-    """mmengine's ``OptimWrapper`` that skips ``backward`` and ``step`` when the loss is NaN/inf on any rank.
+class NonFiniteGuard:
+    """The guard itself, mixed into an mmengine optim wrapper class (plain or AMP) before it in the bases.
 
-    Takes the same arguments as ``OptimWrapper`` (``clip_grad``, ``accumulative_counts``, ...). On its own it
-    raises :class:`~mmext.errors.NonFiniteLossError` on every rank at the first bad iteration, naming the
-    iteration, the total loss and the last good checkpoint. With :class:`~mmext.hooks.NonFiniteLossGuardHook`
-    attached (it attaches itself when training starts), it only withholds the step and sets :attr:`skipped_last`;
-    the hook reads it in ``after_train_iter`` to name the loss terms, count, skip or stop.
-
-    Cost per iteration: ``isfinite`` on one scalar and one device-to-host read (mmengine's logging reads every
-    loss term anyway), plus, when distributed, one all-reduce of a single number; see the README for a
-    measurement.
-
-    BatchNorm running statistics are updated by the forward pass, before any loss exists; a NaN that arises in the
-    forward (exploding activations) would leave them NaN. When skipping is allowed (the hook's ``max_skips > 0``),
-    the wrapper keeps a copy of the model's buffers from before each forward pass and puts it back on
-    a skipped iteration, so training goes on from exactly the state before it. When the run stops at the first bad
-    iteration no copy is made (the last good checkpoint is what matters then).
-
-    With gradient accumulation (``accumulative_counts > 1``) a skipped micro-batch also discards the gradients
-    accumulated so far in its window, so no step is ever taken from a partial window that met a bad batch.
-
-    Example:
-        >>> optim_wrapper = dict(
-        ...     type='NonFiniteGuardOptimWrapper',
-        ...     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
-        ...     clip_grad=dict(max_norm=10))
-        >>> custom_hooks = [dict(type='NonFiniteLossGuardHook', max_skips=0)]  # optional: terms, skipping
+    Only ``update_params`` (before ``backward``) and ``optim_context`` (around the forward pass) are overridden;
+    ``backward``/``step`` stay the wrapped class's own, so AMP's loss scaling works unchanged underneath.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -152,3 +128,52 @@ class NonFiniteGuardOptimWrapper(OptimWrapper):
             for buffer, saved in self._saved_buffers:
                 buffer.copy_(saved)
         self._inner_count += 1  # keep the accumulation windows aligned with the iterations
+
+
+@register(OPTIM_WRAPPERS)
+class NonFiniteGuardOptimWrapper(NonFiniteGuard, OptimWrapper):
+    """mmengine's ``OptimWrapper`` that skips ``backward`` and ``step`` when the loss is NaN/inf on any rank.
+
+    Takes the same arguments as ``OptimWrapper`` (``clip_grad``, ``accumulative_counts``, ...). On its own it
+    raises :class:`~mmext.errors.NonFiniteLossError` on every rank at the first bad iteration, naming the
+    iteration, the total loss and the last good checkpoint. With :class:`~mmext.hooks.NonFiniteLossGuardHook`
+    attached (it attaches itself when training starts), it only withholds the step and sets :attr:`skipped_last`;
+    the hook reads it in ``after_train_iter`` to name the loss terms, count, skip or stop.
+
+    Cost per iteration: ``isfinite`` on one scalar and one device-to-host read (mmengine's logging reads every
+    loss term anyway), plus, when distributed, one all-reduce of a single number; see the README for a
+    measurement.
+
+    BatchNorm running statistics are updated by the forward pass, before any loss exists; a NaN that arises in the
+    forward (exploding activations) would leave them NaN. When skipping is allowed (the hook's ``max_skips > 0``),
+    the wrapper keeps a copy of the model's buffers from before each forward pass and puts it back on
+    a skipped iteration, so training goes on from exactly the state before it. When the run stops at the first bad
+    iteration no copy is made (the last good checkpoint is what matters then).
+
+    With gradient accumulation (``accumulative_counts > 1``) a skipped micro-batch also discards the gradients
+    accumulated so far in its window, so no step is ever taken from a partial window that met a bad batch.
+
+    Example:
+        >>> optim_wrapper = dict(
+        ...     type='NonFiniteGuardOptimWrapper',
+        ...     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+        ...     clip_grad=dict(max_norm=10))
+        >>> custom_hooks = [dict(type='NonFiniteLossGuardHook', max_skips=0)]  # optional: terms, skipping
+    """
+
+
+@register(OPTIM_WRAPPERS)
+class NonFiniteGuardAmpOptimWrapper(NonFiniteGuard, AmpOptimWrapper):
+    """:class:`NonFiniteGuardOptimWrapper` over mmengine's ``AmpOptimWrapper`` (mixed precision, CUDA).
+
+    ``tools/train.py --amp`` switches a config's ``NonFiniteGuardOptimWrapper`` to this class (and a plain
+    ``OptimWrapper`` to ``AmpOptimWrapper``). A NaN/inf *loss* withholds the step as in the plain wrapper; inf/NaN
+    *gradients* from an fp16 overflow with a finite loss stay the business of AMP's dynamic loss scaler, which
+    skips that step and lowers the scale, as it does without mmext.
+
+    Example:
+        >>> optim_wrapper = dict(
+        ...     type='NonFiniteGuardAmpOptimWrapper', loss_scale='dynamic',
+        ...     optimizer=dict(type='AdamW', lr=2e-3, weight_decay=0.05),
+        ...     clip_grad=dict(max_norm=10))
+    """

@@ -44,6 +44,25 @@ def test_amp_without_cuda_is_a_clear_error():
             configure(_cfg(), 'c.py', amp=True)
 
 
+@pytest.mark.parametrize('given, expected', [('OptimWrapper', 'AmpOptimWrapper'),
+                                             ('NonFiniteGuardOptimWrapper', 'NonFiniteGuardAmpOptimWrapper'),
+                                             ('AmpOptimWrapper', 'AmpOptimWrapper')])
+def test_amp_switches_each_wrapper_to_its_amp_variant(monkeypatch, given, expected):
+    monkeypatch.setattr('torch.cuda.is_available', lambda: True)
+    cfg = _cfg()
+    cfg.optim_wrapper.type = given
+    cfg = configure(cfg, 'c.py', amp=True)
+    assert cfg.optim_wrapper.type == expected and cfg.optim_wrapper.loss_scale == 'dynamic'
+
+
+def test_amp_on_an_unknown_wrapper_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr('torch.cuda.is_available', lambda: True)
+    cfg = _cfg()
+    cfg.optim_wrapper.type = 'MyWrapper'
+    with pytest.raises(ConfigError, match="not 'MyWrapper'; set an AMP wrapper in the config"):
+        configure(cfg, 'c.py', amp=True)
+
+
 def test_summary_leads_with_the_bbox_map():
     text = format_summary(TrainResult(work_dir='w', seconds=125, metrics={'coco/bbox_mAP': 0.6543,
                                                                            'coco/bbox_mAP_50': 0.9},
