@@ -90,10 +90,10 @@ class AnnotationColumns:
         image: The row of its image in :attr:`CocoColumns.file_names` and the other image columns.
         bbox: ``[x, y, w, h]`` after the rules' corrections, as float64.
         bbox_int: Bit j set where coordinate j is a Python int (json ``3``, not ``3.0``): given back as an int.
-        category: The category id.
+        category: The category: an index into :attr:`CocoColumns.category_ids`.
         ignore: 1 for a crowd region or an ``ignore`` annotation.
         seg_kind: ``SEG_EMPTY`` (no segmentation, or an empty one), ``SEG_POLYGONS`` (``seg_start:seg_end`` in
-            :attr:`CocoColumns.polygon_text` is the polygons' JSON without the outer brackets) or ``SEG_JSON``
+            :attr:`CocoColumns.polygon_text`: see :class:`mmext.datasets.polygons.Polygons`) or ``SEG_JSON``
             (the segmentation's whole JSON text in :attr:`CocoColumns.json_text`, entry ``seg_start``).
     """
     image: np.ndarray
@@ -126,6 +126,7 @@ class CocoColumns:
     """
     report: Report
     categories: list[dict] = field(default_factory=list)
+    category_ids: list = field(default_factory=list)
     ann_counts: dict[int, int] = field(default_factory=dict)
     has_segmentation: bool = False
     ids: IdColumn | None = None
@@ -137,10 +138,12 @@ class CocoColumns:
     polygon_text: np.ndarray | None = None
     json_text: TextColumn | None = None
 
-    def set_content(self, ids: Sequence[Any], file_names: Sequence[str], widths: Sequence[int],
-                    heights: Sequence[int], anns: AnnotationColumns, polygon_text: bytes,
+    def set_content(self, category_ids: list, ids: Sequence[Any], file_names: Sequence[str], widths: Sequence[int],
+                    heights: Sequence[int], anns: AnnotationColumns, polygon_text: bytes | bytearray,
                     json_texts: Sequence[bytes]) -> None:
-        """Fill the columns from the kept images (in order) and the kept annotations (in file order)."""
+        """Fill the columns from the category ids the annotations' ``category`` indexes, the kept images (in
+        order) and the kept annotations (in file order)."""
+        self.category_ids = category_ids
         self.ids = IdColumn(ids)
         self.file_names = TextColumn([name.encode('utf-8', 'surrogatepass') for name in file_names])
         self.widths, self.heights = np.array(widths, np.int64), np.array(heights, np.int64)
@@ -156,6 +159,11 @@ class CocoColumns:
 
     def file_name(self, row: int) -> str:
         return self.file_names[row].decode('utf-8', 'surrogatepass')
+
+    def labels(self, cat2label: dict) -> np.ndarray:
+        """Per annotation (grouped order), the label of its category, -1 for a category not in ``cat2label``."""
+        of_category = np.array([cat2label.get(cid, -1) for cid in self.category_ids] + [-1], np.int64)
+        return of_category[self.anns.category]
 
     def num_instances(self, labels: np.ndarray) -> np.ndarray:
         """Per image, how many annotations have a label (``labels[k] >= 0``)."""
@@ -192,8 +200,8 @@ class CocoColumns:
         """Annotation ``k``'s segmentation as json would give it (``[]`` for none)."""
         kind = self.anns.seg_kind[k]
         if kind == SEG_POLYGONS:
-            start, end = self.anns.seg_start[k], self.anns.seg_end[k]
-            return decode_json(b'[' + self.polygon_text[start:end].tobytes() + b']')
+            from mmext.datasets.polygons import polygons_from_text
+            return polygons_from_text(self.polygon_text[self.anns.seg_start[k]:self.anns.seg_end[k]].tobytes())
         if kind == SEG_JSON:
             return decode_json(self.json_text[int(self.anns.seg_start[k])]) or []
         return []
@@ -206,19 +214,22 @@ def box_int_bits(box: Sequence[Any]) -> int:
 
 def from_checked(checked: Any) -> CocoColumns:
     """The columns of a :class:`~mmext.datasets.checks.CheckedCoco` (the content json.loads gave)."""
-    out = CocoColumns(checked.report, checked.categories, checked.ann_counts, checked.has_segmentation)
+    out = CocoColumns(checked.report, categories=checked.categories, ann_counts=checked.ann_counts,
+                      has_segmentation=checked.has_segmentation)
     images = checked.images
     row_of = {img['id']: r for r, img in enumerate(images)}
+    category_ids = [c['id'] for c in checked.categories]
+    code_of = {cid: k for k, cid in enumerate(category_ids)}
     anns = checked.annotations
     texts = [json.dumps(a['segmentation']).encode() if a.get('segmentation') else b'' for a in anns]
     columns = AnnotationColumns(
         image=np.array([row_of[a['image_id']] for a in anns], np.int64),
         bbox=np.array([a['bbox'] for a in anns], np.float64).reshape(-1, 4),
         bbox_int=np.array([box_int_bits(a['bbox']) for a in anns], np.uint8),
-        category=np.array([a['category_id'] for a in anns], np.int64),
+        category=np.array([code_of[a['category_id']] for a in anns], np.int64),
         ignore=np.array([1 if a.get('iscrowd') or a.get('ignore') else 0 for a in anns], np.uint8),
         seg_kind=np.array([SEG_JSON if t else SEG_EMPTY for t in texts], np.uint8),
         seg_start=np.arange(len(anns), dtype=np.int64), seg_end=np.zeros(len(anns), np.int64))
-    out.set_content([img['id'] for img in images], [img['file_name'] for img in images],
+    out.set_content(category_ids, [img['id'] for img in images], [img['file_name'] for img in images],
                     [img['width'] for img in images], [img['height'] for img in images], columns, b'', texts)
     return out

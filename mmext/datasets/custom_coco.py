@@ -95,9 +95,7 @@ class CustomCocoDataset(CocoDataset):
         class_map = resolve_classes(columns.categories, columns.ann_counts, self._metainfo.get('classes'),
                                     self.ann_file)
         self._set_classes(class_map)
-        labels = np.full(len(columns.anns.category), -1, np.int64)
-        for cid, label in class_map.cat2label.items():  # an annotation of a category left out has no label
-            labels[columns.anns.category == cid] = label
+        labels = columns.labels(class_map.cat2label)
         fmt = RecordFormat(self.data_prefix['img'], self.data_prefix.get('seg'), self.seg_map_suffix,
                            self.metainfo['classes'] if self.return_classes else None, self.caption_prompt,
                            columns.has_segmentation)

@@ -18,7 +18,8 @@ import numpy as np
 import simdjson
 
 _SENTINEL = -1.5e308  # far outside any image: a polygon that holds it is flagged by the bounds test anyway
-_SEPARATOR = b',%r,' % _SENTINEL
+# two sentinels between polygons: each polygon then keeps its x at even positions of the flat array
+SEPARATOR = b',%r,%r,' % (_SENTINEL, _SENTINEL)
 _CHUNK = 1 << 16  # annotations per simdjson document (about 16 MB of COCO polygons)
 
 
@@ -27,7 +28,8 @@ class Polygons:
     """The polygons of some annotations, as text, and which annotations the exact rule must look at.
 
     Attributes:
-        text: Every polygon's JSON joined by ``,``; annotation k's polygons are ``text[start[k]:end[k]]``.
+        text: Every polygon's JSON joined by :data:`SEPARATOR`; annotation k's polygons are
+            ``text[start[k]:end[k]]`` (see :func:`polygons_from_text`).
         start, end: Per annotation, its slice of ``text``.
         flagged: Per annotation, whether the fast test could not clear it.
     """
@@ -35,6 +37,12 @@ class Polygons:
     start: np.ndarray
     end: np.ndarray
     flagged: np.ndarray
+
+
+def polygons_from_text(text: bytes) -> list:
+    """An annotation's polygons from its slice of :attr:`Polygons.text`, as json gives them."""
+    from mmext.datasets.coco_columns import decode_json
+    return decode_json(b'[' + text + b']')[0::3]  # each polygon is followed by the two sentinels
 
 
 def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: np.ndarray) -> Polygons:
@@ -52,56 +60,57 @@ def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: n
     count = np.fromiter(map(len, polygon_lists), np.int64, count=len(polygon_lists))
     first = np.zeros(len(count) + 1, np.int64)
     np.cumsum(count, out=first[1:])
-    length = np.fromiter(map(len, polys), np.int64, count=len(polys))
     poly_start = np.zeros(len(polys) + 1, np.int64)
-    np.cumsum(length + 1, out=poly_start[1:])  # + 1: the ',' after each polygon
-    text = b','.join(polys)
-    start, end = poly_start[first[:-1]], poly_start[first[1:]] - 1
+    np.cumsum(np.fromiter(map(len, polys), np.int64, count=len(polys)) + len(SEPARATOR), out=poly_start[1:])
+    text = SEPARATOR.join(polys)
+    start, end = poly_start[first[:-1]], poly_start[first[1:]] - len(SEPARATOR)
     flagged = np.zeros(len(count), bool)
+    as_array = np.frombuffer(text, np.uint8)
     # every polygon must be a list: a number in its place would hide a nested list from the '[' count below
-    not_list = np.frombuffer(text, np.uint8)[poly_start[:-1]] != ord('[') if polys else np.zeros(0, bool)
+    not_list = as_array[poly_start[:-1]] != ord('[') if polys else np.zeros(0, bool)
     parser = simdjson.Parser()
     for c0 in range(0, len(count), _CHUNK):
         c1 = min(c0 + _CHUNK, len(count))
-        chunk = polys[first[c0]:first[c1]]
-        found = None if not_list[first[c0]:first[c1]].any() else \
-            _flag_chunk(parser, chunk, count[c0:c1], widths[c0:c1], heights[c0:c1])
+        p0, p1 = first[c0], first[c1]
+        found = None
+        if not not_list[p0:p1].any():
+            doc = b'[' + text[poly_start[p0]:poly_start[p1] - len(SEPARATOR)] + b']'
+            found = _flag_chunk(parser, doc, p1 - p0, count[c0:c1], widths[c0:c1], heights[c0:c1])
         flagged[c0:c1] = True if found is None else found
     return Polygons(text, start, end, flagged)
 
 
-def _flag_chunk(parser: simdjson.Parser, polys: list, count: np.ndarray, widths: np.ndarray,
+def _flag_chunk(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray, widths: np.ndarray,
                 heights: np.ndarray) -> np.ndarray | None:
-    """The flags of one chunk's annotations (``count``: polygons per annotation), or None when the chunk is
-    not arrays of plain numbers (then the exact rule looks at all of it)."""
-    doc = b'[' + _SEPARATOR.join(polys) + b']'
+    """The flags of one chunk's annotations (``doc``: their polygons as one JSON array, ``count``: polygons per
+    annotation), or None when the chunk is not arrays of plain numbers (then the exact rule sees all of it)."""
     # one '[' per polygon and the outer one: anything else is a nested list (or a bracket inside a string)
-    if doc.count(b'[') != len(polys) + 1:
+    if doc.count(b'[') != num_polys + 1:
         return None
     try:
         values = np.frombuffer(parser.parse(doc).as_buffer(of_type='d'), np.float64)
     except (ValueError, TypeError, RuntimeError):  # a string, null, true, an object, a number out of range
         return None
-    ends = np.flatnonzero(values == _SENTINEL)
-    if len(ends) != len(polys) - 1:  # a coordinate equal to the sentinel: let the exact rule see it
-        return None
-    numbers = np.diff(np.concatenate(([-1], ends, [len(values)]))) - 1
+    marks = np.flatnonzero(values == _SENTINEL)
+    if len(marks) != 2 * (num_polys - 1) or np.any(marks[1::2] - marks[0::2] != 1):
+        return None  # a coordinate equal to the sentinel: let the exact rule see it
+    ends = np.concatenate((marks[0::2], [len(values)]))
+    numbers = np.diff(ends, prepend=-2) - 2
     if np.any(numbers % 2):  # an odd polygon shifts every later x/y pair: exact rule for this chunk
         return None
     owner = np.repeat(np.arange(len(count)), count)
     flags = np.zeros(len(count), bool)
     flags[owner[numbers < 6]] = True
-    points = np.delete(values, ends).reshape(-1, 2)
-    per_ann = np.zeros(len(count) + 1, np.int64)
-    np.cumsum(np.bincount(owner, weights=numbers // 2, minlength=len(count)).astype(np.int64), out=per_ann[1:])
-    if per_ann[-1] == 0:
+    values[marks] = np.nan  # fmin / fmax skip them
+    if len(values) == 0:
         return flags | True
-    starts = np.minimum(per_ann[:-1], per_ann[-1] - 1)
-    empty = per_ann[1:] == per_ann[:-1]
-    xs, ys = points[:, 0], points[:, 1]
-    flags |= empty
-    flags |= np.minimum.reduceat(xs, starts) < -widths
-    flags |= np.maximum.reduceat(xs, starts) > 2 * widths
-    flags |= np.minimum.reduceat(ys, starts) < -heights
-    flags |= np.maximum.reduceat(ys, starts) > 2 * heights
+    # annotation k's values start where its first polygon does
+    poly_first = np.concatenate(([0], ends[:-1] + 2))
+    ann_first = np.minimum(poly_first[np.concatenate(([0], np.cumsum(count)[:-1]))], len(values) - 1)
+    # below: one bound for x and y, -min(w, h), which passes only what the rule passes (negative coordinates
+    # are rare, and an annotation that has one gets the exact rule); above: 2w for x, 2h for y
+    with np.errstate(invalid='ignore'):  # NaN (an annotation without a coordinate) fails: flagged
+        flags |= ~(np.fmin.reduceat(values, ann_first) >= -np.minimum(widths, heights))
+        flags |= ~(np.fmax.reduceat(values[0::2], ann_first // 2) <= 2 * widths)
+        flags |= ~(np.fmax.reduceat(values[1::2], ann_first // 2) <= 2 * heights)
     return flags
