@@ -64,6 +64,7 @@ class Context:
         self.image_ids = [img['id'] for img in self.kept_imgs]
         self.row_of = {iid: r for r, iid in enumerate(self.image_ids)}
         self.category_ids = list(self.cats)  # an annotation's category column is an index into this
+        self.image_index, self.category_index = Index(self.image_ids), Index(self.category_ids, int_only=True)
 
 
 @dataclass
@@ -94,8 +95,8 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     """Every annotation's columns, and whether the vectorised rules clear it (nothing to report or correct)."""
     n = len(anns)
     col = {name: list(map(attrgetter(name), anns)) for name in _FIELDS}
-    image = _lookup(col['image_id'], ctx.image_ids)
-    category = _lookup(col['category_id'], ctx.category_ids, int_only=True)
+    image = ctx.image_index(col['image_id'])
+    category = ctx.category_index(col['category_id'])
     ok = category >= 0
     ok &= image >= 0
     w_img, h_img = ctx.widths[np.maximum(image, 0)], ctx.heights[np.maximum(image, 0)]
@@ -128,21 +129,38 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     return Chunk(columns, ok.copy(), seg_present, polygons.text, [], col['id']), ok
 
 
-def _lookup(values: list, ids: list, int_only: bool = False) -> np.ndarray:
-    """The index of each value in ``ids`` (distinct integers, or strings unless ``int_only``), -1 where there is
-    none (or where the value is not an int / str: a float 1.0 is not the id 1)."""
-    try:
-        if ({type(v) for v in ids} | set(map(type, values))) - {int}:
-            raise TypeError
-        keys, wanted = np.array(ids, np.int64), np.array(values, np.int64)
-        order = np.argsort(keys, kind='stable')
-        pos = np.minimum(np.searchsorted(keys[order], wanted), max(len(keys) - 1, 0))
-        found = keys[order][pos] == wanted if len(keys) else np.zeros(len(wanted), bool)
-        return np.where(found, order[pos] if len(keys) else 0, -1)
-    except (TypeError, OverflowError, ValueError):
-        row_of = {v: r for r, v in enumerate(ids)}
-        types = (int,) if int_only else _ID
-        return np.array([row_of.get(v, -1) if type(v) in types else -1 for v in values], np.int64)
+class Index:
+    """Where each of some distinct ids is (integers, or strings too unless ``int_only``), for many look-ups.
+
+    Args:
+        ids: The ids; an id's index is its position.
+        int_only: Only integers are ids (category ids); otherwise strings are too (image ids).
+    """
+
+    def __init__(self, ids: list, int_only: bool = False) -> None:
+        self.types = (int,) if int_only else _ID
+        self.position = {v: k for k, v in enumerate(ids)}
+        try:
+            if set(map(type, ids)) - {int}:
+                raise TypeError
+            keys = np.array(ids, np.int64)
+            self.order = np.argsort(keys, kind='stable')
+            self.keys = keys[self.order]
+        except (TypeError, OverflowError, ValueError):
+            self.keys = None
+
+    def __call__(self, values: list) -> np.ndarray:
+        """The index of each value, -1 where it is none of the ids (or not an int / str: 1.0 is not the id 1)."""
+        if self.keys is not None and len(self.keys) and not set(map(type, values)) - {int}:
+            try:
+                wanted = np.array(values, np.int64)
+            except OverflowError:
+                pass
+            else:
+                pos = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+                return np.where(self.keys[pos] == wanted, self.order[pos], -1)
+        types, position = self.types, self.position
+        return np.array([position.get(v, -1) if type(v) in types else -1 for v in values], np.int64)
 
 
 def _numbers(values: list) -> tuple[np.ndarray, np.ndarray]:
@@ -183,7 +201,7 @@ def _exact(ann: Annotation, i: int, index: int, chunk: Chunk, ctx: Context) -> N
     if not kept:
         return
     cols, box = chunk.columns, entry['bbox']
-    cols.image[i], cols.category[i] = ctx.row_of[entry['image_id']], ctx.category_ids.index(entry['category_id'])
+    cols.image[i], cols.category[i] = ctx.row_of[entry['image_id']], ctx.category_index.position[entry['category_id']]
     cols.bbox[i], cols.bbox_int[i] = box, box_int_bits(box)
     cols.ignore[i] = 1 if entry.get('iscrowd') or entry.get('ignore') else 0
     seg = entry.get('segmentation')
