@@ -4,7 +4,9 @@ The same function serves ``CustomCocoDataset`` (at load, under ``policy='strict'
 ``tools/check_dataset.py`` (report, ``--fix``): what is kept here is exactly what the dataset trains on and what
 ``--fix`` writes. Kinds and their handling are listed in :mod:`mmext.datasets.problems`.
 
-It is written for large files: one loop over the annotations with cheap type tests, no pycocotools index.
+It is written for large files: one loop over the annotations with cheap type tests, no pycocotools index. The
+dataset applies the same rules a chunk of annotations at a time with numpy (:mod:`mmext.datasets.coco_fast`),
+calling :func:`check_entry` for what numpy cannot clear.
 """
 from __future__ import annotations
 
@@ -108,6 +110,7 @@ def section_problems(data: Any) -> list[tuple[str, str]]:
 
 
 def check_categories(entries: list, report: Report) -> tuple[dict[int, dict], dict[Any, Problem]]:
+    """Usable categories by id (file order) and the drop problem per dropped category id."""
     cats: dict[int, dict] = {}
     dropped: dict[Any, Problem] = {}
     names: dict[str, int] = {}
@@ -170,7 +173,7 @@ def check_images(entries: list, report: Report, img_dir: str | None, level: str
     return images, dropped
 
 
-def _is_size(value: Any) -> bool:
+def is_size(value: Any) -> bool:
     # isfinite() is not called on an int: json allows integers too large for a float
     return (type(value) is int and value >= 1) or (type(value) is float and isfinite(value) and value >= 1)
 
@@ -182,7 +185,7 @@ def _same_image(a: dict, b: dict) -> bool:
 def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) -> Problem | None:
     """Check an image's size (and file); fill in or correct width/height. The problem when the image must go."""
     w, h = img.get('width'), img.get('height')
-    has_size = _is_size(w) and _is_size(h)
+    has_size = is_size(w) and is_size(h)
     ids = dict(image_id=img['id'], file_name=img['file_name'])
     if has_size and level == 'none':
         img['width'], img['height'] = int(round(w)), int(round(h))
@@ -307,6 +310,7 @@ def note_dropped_with(report: Report) -> None:
 
 
 def note_unannotated(images: list[dict], report: Report) -> None:
+    """Note each of these (usable) images as having no annotation."""
     for img in images:
         report.add('image_unannotated', 'no annotations', image_id=img['id'], file_name=img['file_name'])
 
@@ -334,6 +338,7 @@ def finish_categories(cats: dict[int, dict], counts: dict[int, int] | None, repo
 
 
 def why_empty(report: Report) -> str:
+    """The detail of ``empty_dataset``: what was dropped, by kind."""
     dropped = [(k, len(v)) for k, v in report.by_kind().items() if k != 'empty_dataset']
     why = ', '.join(f'{n} {k}' for k, n in dropped) or 'the images list is empty'
     return f'no usable image is left ({why})'

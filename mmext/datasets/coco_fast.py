@@ -144,13 +144,13 @@ def _clean_images(structs: list[_Image]) -> dict | None:
 
 
 def _all_sizes(values: list) -> bool:
-    """Whether every value is an image size (``checks._is_size``: an int or finite float >= 1)."""
+    """Whether every value is an image size (``checks.is_size``: an int or finite float >= 1)."""
     if set(map(type, values)) - {int, float}:
         return False
     try:
         found = np.array(values, np.float64)
     except OverflowError:
-        return all(map(checks._is_size, values))
+        return all(map(checks.is_size, values))
     return bool(np.all(np.isfinite(found) & (found >= 1)))
 
 
