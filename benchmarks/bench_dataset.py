@@ -6,8 +6,10 @@ fresh interpreter (so that peak resident memory is its own): the dataset is buil
 it (``filter_cfg=dict(filter_empty_gt=True, min_size=32)``, serialised, no pipeline), timed from the call to
 the built dataset; the peak RSS is the process's (``VmHWM``, imports included; the note gives the peak before
 the build). Runs alternate. The first build of each then hashes every ``get_data_info(i)`` (after its time and
-memory are taken) to check that the two datasets hold the same ``data_list``. The floor: reading and parsing the file with the fastest JSON
-parser installed (``json`` unless orjson / msgspec / ujson are there), also in fresh interpreters.
+memory are taken) to check that the two datasets hold the same ``data_list``. The floor: reading and parsing the
+file into Python objects with the fastest JSON parser installed (each of msgspec / orjson / ujson / json that is
+there is timed; the garbage collector paused, as the loaders pause it), also in fresh interpreters. Then the
+dataloader-worker memory (:mod:`benchmarks.dataset_workers`).
 
 ``CustomCocoDataset`` is measured only when ``import mmext`` registers it in mmdet's DATASETS; otherwise its
 figures are 'n/a'.
@@ -18,12 +20,13 @@ import importlib.util
 
 from benchmarks.common import Measure, Row, interleaved, load_average, ratio_row, run_python, speedup_row
 from benchmarks.coco_synth import COCO_TRAIN_IMAGES, coco_like_file
+from benchmarks.dataset_workers import worker_rows
 
 SPEEDUP_GOAL, MEMORY_GOAL, FLOOR_GOAL = 5.0, 0.5, 2.0
-PARSERS = ('orjson', 'msgspec', 'ujson', 'json')
+PARSERS = ('msgspec', 'orjson', 'ujson', 'json')
 
 _CHILD = '''
-import hashlib, json, sys, time
+import gc, hashlib, json, sys, time
 kind, ann_file, digest = sys.argv[1], sys.argv[2], sys.argv[3] == '1'
 
 
@@ -38,10 +41,12 @@ if kind.startswith('parse:'):
              'ujson': lambda: __import__('ujson').loads,
              'msgspec': lambda: __import__('msgspec').json.decode}[parser]()
     base = peak_mb()
+    gc.disable()
     t0 = time.perf_counter()
     with open(ann_file, 'rb') as f:
         data = loads(f.read())
     seconds = time.perf_counter() - t0
+    gc.enable()
     count = len(data['images'])
 else:
     from mmdet.registry import DATASETS
@@ -81,8 +86,11 @@ def _build(kind: str, ann_file: str, runs: dict) -> dict:
 
 
 def rows(quick: bool = False) -> list[Row]:
-    """Full: 118,287 images, 3 alternating builds each. Quick: 2,000 images, 1 build each."""
-    return measure(*((2000, 1) if quick else (COCO_TRAIN_IMAGES, 3)))
+    """Full: 118,287 images, 3 alternating builds each; workers with 20,000 and 118,287 images. Quick: 2,000
+    images, 1 build each; workers with 500 and 2,000 images."""
+    found = measure(*((2000, 1) if quick else (COCO_TRAIN_IMAGES, 3)))
+    ours = 'CustomCocoDataset' if custom_dataset_registered() else None
+    return found + worker_rows((500, 2000) if quick else (20_000, COCO_TRAIN_IMAGES), ours)
 
 
 def measure(num_images: int, repeats: int) -> list[Row]:
@@ -114,7 +122,7 @@ def measure(num_images: int, repeats: int) -> list[Row]:
                   f'; added by the build: CocoDataset {added["CocoDataset"]}' +
                   (f', mmext {added[ours]}' if ours else '')),
         ratio_row(f'dataset build vs JSON parse floor ({size})', mmext_time, times[fastest], FLOOR_GOAL,
-                  'build time', f'{not_there}floor: read + {fastest}.loads ({", ".join(parsers)} installed), '
+                  'build time', f'{not_there}floor: read + {fastest} parse ({", ".join(parsers)} installed), '
                   f'peak RSS {memory[f"parse:{fastest}"].median:.0f} MB; CocoDataset is '
                   f'{times["anchor"].median / times[fastest].median:.2g}x the floor', anchor_name='floor'),
     ]

@@ -4,7 +4,9 @@ The same function serves ``CustomCocoDataset`` (at load, under ``policy='strict'
 ``tools/check_dataset.py`` (report, ``--fix``): what is kept here is exactly what the dataset trains on and what
 ``--fix`` writes. Kinds and their handling are listed in :mod:`mmext.datasets.problems`.
 
-It is written for large files: one loop over the annotations with cheap type tests, no pycocotools index.
+It is written for large files: one loop over the annotations with cheap type tests, no pycocotools index. The
+dataset applies the same rules a chunk of annotations at a time with numpy (:mod:`mmext.datasets.coco_fast`),
+calling :func:`check_entry` for what numpy cannot clear.
 """
 from __future__ import annotations
 
@@ -77,17 +79,17 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
         report.add('images_only', "no 'annotations' list: an image-info file (a test split), nothing to train on")
         data['annotations'] = []
     report.num_images, report.num_annotations = len(data['images']), len(data['annotations'])
-    cats, dropped_cats = _check_categories(data['categories'], report)
-    images, dropped_imgs = _check_images(data['images'], report, img_dir, image_check)
+    cats, dropped_cats = check_categories(data['categories'], report)
+    images, dropped_imgs = check_images(data['images'], report, img_dir, image_check)
     if report.fatal:
         return out
     anns = _check_annotations(data['annotations'], images, cats, dropped_imgs, dropped_cats, report, out)
     out.images = [img for img in images.values() if img is not None]
     out.annotations = anns
     _note_empty_images(out.images, anns, report)
-    out.categories = _finish_categories(cats, None if images_only else out.ann_counts, report)
+    out.categories = finish_categories(cats, None if images_only else out.ann_counts, report)
     if not out.images:
-        report.add('empty_dataset', _why_empty(report))
+        report.add('empty_dataset', why_empty(report))
     return out
 
 
@@ -107,7 +109,8 @@ def section_problems(data: Any) -> list[tuple[str, str]]:
     return found
 
 
-def _check_categories(entries: list, report: Report) -> tuple[dict[int, dict], dict[Any, Problem]]:
+def check_categories(entries: list, report: Report) -> tuple[dict[int, dict], dict[Any, Problem]]:
+    """Usable categories by id (file order) and the drop problem per dropped category id."""
     cats: dict[int, dict] = {}
     dropped: dict[Any, Problem] = {}
     names: dict[str, int] = {}
@@ -135,7 +138,7 @@ def _check_categories(entries: list, report: Report) -> tuple[dict[int, dict], d
     return cats, dropped
 
 
-def _check_images(entries: list, report: Report, img_dir: str | None, level: str
+def check_images(entries: list, report: Report, img_dir: str | None, level: str
                   ) -> tuple[dict[Any, dict | None], dict[Any, Problem]]:
     """Images by id (None for an id whose entries are all dropped) and the drop problem per dropped id."""
     images: dict[Any, dict | None] = {}
@@ -170,7 +173,7 @@ def _check_images(entries: list, report: Report, img_dir: str | None, level: str
     return images, dropped
 
 
-def _is_size(value: Any) -> bool:
+def is_size(value: Any) -> bool:
     # isfinite() is not called on an int: json allows integers too large for a float
     return (type(value) is int and value >= 1) or (type(value) is float and isfinite(value) and value >= 1)
 
@@ -182,7 +185,7 @@ def _same_image(a: dict, b: dict) -> bool:
 def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) -> Problem | None:
     """Check an image's size (and file); fill in or correct width/height. The problem when the image must go."""
     w, h = img.get('width'), img.get('height')
-    has_size = _is_size(w) and _is_size(h)
+    has_size = is_size(w) and is_size(h)
     ids = dict(image_id=img['id'], file_name=img['file_name'])
     if has_size and level == 'none':
         img['width'], img['height'] = int(round(w)), int(round(h))
@@ -221,34 +224,7 @@ def _check_annotations(entries: list, images: dict, cats: dict, dropped_imgs: di
     renumber: list[dict] = []
     max_id = 0
     for i, ann in enumerate(entries):
-        if not isinstance(ann, dict):
-            report.add('bad_annotation', f'annotations[{i}] is a {type(ann).__name__}, not an object')
-            continue
-        iid, cid = ann.get('image_id'), ann.get('category_id')
-        if iid is None or cid is None:
-            report.add('bad_annotation', f'annotations[{i}] has no {"image_id" if iid is None else "category_id"}',
-                       **where(ann, None))
-            continue
-        img = images.get(iid) if type(iid) in _ID else None
-        if img is None:
-            if type(iid) in _ID and iid in dropped_imgs:
-                dropped_imgs[iid].dropped_with += 1
-            else:
-                report.add('unknown_image', f'image_id {short_repr(iid)} is not in the images list', **where(ann, None))
-            continue
-        if type(cid) is not int or cid not in cats:
-            if type(cid) is int and cid in dropped_cats:
-                dropped_cats[cid].dropped_with += 1
-            else:
-                report.add('unknown_category', f'category_id {short_repr(cid)} is not in the categories list',
-                           **where(ann, img))
-            continue
-        try:
-            if not check_annotation(ann, img, report):
-                continue
-        except OverflowError:  # an integer too large for a float (json allows any length)
-            report.add('nonfinite_bbox', 'a number in bbox, area or segmentation is too large for a float',
-                       **where(ann, img))
+        if not check_entry(i, ann, images, cats, dropped_imgs, dropped_cats, report):
             continue
         aid = ann.get('id')
         if type(aid) is int and aid not in seen_ids:
@@ -257,30 +233,89 @@ def _check_annotations(entries: list, images: dict, cats: dict, dropped_imgs: di
                 max_id = aid
         else:
             renumber.append(ann)
-        counts[cid] += 1
+        counts[ann['category_id']] += 1
         kept.append(ann)
     out.has_segmentation = any('segmentation' in ann for ann in kept)
-    for new_id, ann in enumerate(renumber, start=max_id + 1):
-        report.add('bad_annotation_id', f'id {short_repr(ann.get("id"))} is missing, not an integer, or used '
-                                        f'before; now {new_id}', **where(ann, images[ann['image_id']]))
-        ann['id'] = new_id
+    renumber_ids(renumber, max_id, images, report)
     out.ann_counts = counts
     return kept
 
 
+def check_entry(i: int, ann: Any, images: dict, cats: dict, dropped_imgs: dict, dropped_cats: dict,
+                report: Report) -> bool:
+    """Every rule for ``annotations[i]``: its image and category, then :func:`check_annotation`.
+
+    Args:
+        i: The annotation's index in the file (for messages).
+        ann: The entry (changed in place by the corrections).
+        images: Image id -> usable image entry, or None for an id whose entries were dropped.
+        cats: Usable category id -> category.
+        dropped_imgs: Dropped image id -> its problem (counts the annotations dropped with it).
+        dropped_cats: Dropped category id -> its problem.
+        report: Where problems go.
+
+    Returns:
+        Whether the annotation is kept.
+    """
+    if not isinstance(ann, dict):
+        report.add('bad_annotation', f'annotations[{i}] is a {type(ann).__name__}, not an object')
+        return False
+    iid, cid = ann.get('image_id'), ann.get('category_id')
+    if iid is None or cid is None:
+        report.add('bad_annotation', f'annotations[{i}] has no {"image_id" if iid is None else "category_id"}',
+                   **where(ann, None))
+        return False
+    img = images.get(iid) if type(iid) in _ID else None
+    if img is None:
+        if type(iid) in _ID and iid in dropped_imgs:
+            dropped_imgs[iid].dropped_with += 1
+        else:
+            report.add('unknown_image', f'image_id {short_repr(iid)} is not in the images list', **where(ann, None))
+        return False
+    if type(cid) is not int or cid not in cats:
+        if type(cid) is int and cid in dropped_cats:
+            dropped_cats[cid].dropped_with += 1
+        else:
+            report.add('unknown_category', f'category_id {short_repr(cid)} is not in the categories list',
+                       **where(ann, img))
+        return False
+    try:
+        return check_annotation(ann, img, report)
+    except OverflowError:  # an integer too large for a float (json allows any length)
+        report.add('nonfinite_bbox', 'a number in bbox, area or segmentation is too large for a float',
+                   **where(ann, img))
+        return False
+
+
+def renumber_ids(renumber: list[dict], max_id: int, images: dict, report: Report) -> None:
+    """Give the kept annotations whose id is missing, not an integer or used before a new id after the largest."""
+    for new_id, ann in enumerate(renumber, start=max_id + 1):
+        report.add('bad_annotation_id', f'id {short_repr(ann.get("id"))} is missing, not an integer, or used '
+                                        f'before; now {new_id}', **where(ann, images[ann['image_id']]))
+        ann['id'] = new_id
+
+
 def _note_empty_images(images: list[dict], anns: list[dict], report: Report) -> None:
-    # annotations of a dropped image / category went with it: say how many, never silently
+    note_dropped_with(report)
+    annotated = {ann['image_id'] for ann in anns}
+    note_unannotated([img for img in images if img['id'] not in annotated], report)
+
+
+def note_dropped_with(report: Report) -> None:
+    """Annotations of a dropped image / category went with it: say how many, never silently."""
     for problem in report.problems:
         n = problem.dropped_with
         if n:
             problem.detail += f'; its {n} annotation{"s" if n > 1 else ""} dropped with it'
-    annotated = {ann['image_id'] for ann in anns}
+
+
+def note_unannotated(images: list[dict], report: Report) -> None:
+    """Note each of these (usable) images as having no annotation."""
     for img in images:
-        if img['id'] not in annotated:
-            report.add('image_unannotated', 'no annotations', image_id=img['id'], file_name=img['file_name'])
+        report.add('image_unannotated', 'no annotations', image_id=img['id'], file_name=img['file_name'])
 
 
-def _finish_categories(cats: dict[int, dict], counts: dict[int, int] | None, report: Report) -> list[dict]:
+def finish_categories(cats: dict[int, dict], counts: dict[int, int] | None, report: Report) -> list[dict]:
     """Categories sorted by id, placeholders left out (``counts`` None: an image-info file, nothing to count)."""
     ordered = list(cats.values())
     if [c['id'] for c in ordered] != sorted(cats):
@@ -302,7 +337,8 @@ def _finish_categories(cats: dict[int, dict], counts: dict[int, int] | None, rep
     return kept
 
 
-def _why_empty(report: Report) -> str:
+def why_empty(report: Report) -> str:
+    """The detail of ``empty_dataset``: what was dropped, by kind."""
     dropped = [(k, len(v)) for k, v in report.by_kind().items() if k != 'empty_dataset']
     why = ', '.join(f'{n} {k}' for k, n in dropped) or 'the images list is empty'
     return f'no usable image is left ({why})'

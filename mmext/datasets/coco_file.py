@@ -1,6 +1,7 @@
 """Reading a COCO annotation file once, applying the rules, and the ``strict`` / ``warn`` policy.
 
-One json parse and one pass of :func:`mmext.datasets.checks.check_coco`; no pycocotools index is built. The
+One read of the file and one pass of the rules; no pycocotools index is built. :func:`load_checked` keeps the
+parsed content (``tools/check_dataset.py``), :func:`load_columns` keeps it as arrays (``CustomCocoDataset``). The
 result of the last read can be kept for the next caller (``prepare_config`` reads the training file to count the
 classes for ``num_classes='auto'``; the dataset built right after takes the same result instead of reading the
 file again).
@@ -13,17 +14,19 @@ import json
 import logging
 import os
 import os.path as osp
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
 from mmext.datasets.checks import CheckedCoco, check_coco
+from mmext.datasets.coco_columns import CocoColumns, from_checked
+from mmext.datasets.coco_fast import check_columns
 from mmext.datasets.problems import Report
 from mmext.errors import DatasetError
 
 POLICIES = ('strict', 'warn')
-_kept: dict[tuple, CheckedCoco] = {}  # at most one entry: the last result read with keep=True
+_kept: dict[tuple, Any] = {}  # at most one entry: the last result read with keep=True
 
 
 @contextlib.contextmanager
@@ -45,9 +48,13 @@ def read_json(path: str) -> tuple[Any, Report | None]:
     Returns:
         The content and None, or None and a report holding one ``invalid_json`` problem.
     """
+    with open(path, 'rb') as f:
+        return parse_json(f.read(), path)
+
+
+def parse_json(raw: bytes, path: str) -> tuple[Any, Report | None]:
+    """Parse a json file's content (``path``: for the report). See :func:`read_json`."""
     try:
-        with open(path, 'rb') as f:
-            raw = f.read()
         return json.loads(raw), None
     except json.JSONDecodeError as err:
         why = f'not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}'
@@ -66,6 +73,9 @@ def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = '
                  backend_args: dict | None = None, keep: bool = False) -> CheckedCoco:
     """Read an annotation file and apply the rules (no policy yet: see :func:`apply_policy`).
 
+    The whole content is kept as parsed (what ``tools/check_dataset.py --fix`` writes back); the dataset loads
+    with :func:`load_columns`, which finds the same problems and keeps the same content, as arrays.
+
     Args:
         ann_file: The annotation file (any mmengine file backend).
         img_dir: The image folder, to read missing sizes and check files.
@@ -79,23 +89,51 @@ def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = '
     Raises:
         DatasetError: The file does not exist.
     """
+    def check(raw: bytes, source: str) -> CheckedCoco:
+        data, failed = parse_json(raw, source)
+        return CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check)
+    return _load(check, 'checked', ann_file, img_dir, image_check, backend_args, keep)
+
+
+def load_columns(ann_file: str, img_dir: str | None = None, image_check: str = 'none',
+                 backend_args: dict | None = None, keep: bool = False) -> CocoColumns:
+    """Read an annotation file and apply the rules, keeping the usable content as arrays (what
+    ``CustomCocoDataset`` holds). Same arguments, problems and content as :func:`load_checked`.
+
+    Most files are read by :func:`mmext.datasets.coco_fast.check_columns` (msgspec and numpy, several times faster
+    than the json module and a fraction of its memory); one msgspec does not take (NaN in it, an entry that is
+    not an object, no annotations list) is read by :func:`load_checked`'s rules and turned into arrays.
+    """
+    def check(raw: bytes, source: str) -> CocoColumns:
+        columns = check_columns(raw, ann_file, img_dir, image_check)
+        if columns is not None:
+            return columns
+        data, failed = parse_json(raw, source)
+        return from_checked(CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check))
+    return _load(check, 'columns', ann_file, img_dir, image_check, backend_args, keep)
+
+
+def _load(check: Callable[[bytes, str], Any], what: str, ann_file: str, img_dir: str | None, image_check: str,
+          backend_args: dict | None, keep: bool) -> Any:
     with get_local_path(ann_file, backend_args=backend_args) as local:
         try:
             stat = os.stat(local)
         except OSError as err:
             raise DatasetError(f'annotation file {ann_file} cannot be read ({err.strerror}). Fix the path '
                                '(ann_file is relative to data_root).') from None
-        key = (osp.realpath(local), stat.st_size, stat.st_mtime_ns, img_dir, image_check)
+        key = (what, osp.realpath(local), stat.st_size, stat.st_mtime_ns, img_dir, image_check)
         if key in _kept:
             return _kept.pop(key)
         with paused_gc():
-            data, failed = read_json(local)
-            checked = CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check)
-    checked.report.source = ann_file
+            with open(local, 'rb') as f:
+                raw = f.read()
+            result = check(raw, local)
+            del raw
+    result.report.source = ann_file
     if keep:
         _kept.clear()
-        _kept[key] = checked
-    return checked
+        _kept[key] = result
+    return result
 
 
 def apply_policy(checked: CheckedCoco, policy: str, logger: str = 'current') -> None:

@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import logging
 import os.path as osp
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 from mmdet.datasets import CocoDataset
 from mmdet.registry import DATASETS
+from mmengine.dataset.base_dataset import force_full_init
 from mmengine.logging import print_log
 
 from mmext.datasets.broken_images import BrokenImages
 from mmext.datasets.classes import ClassMap, resolve_classes
-from mmext.datasets.coco_file import apply_policy, load_checked, paused_gc
+from mmext.datasets.coco_file import apply_policy, load_columns, paused_gc
 from mmext.datasets.image_files import LEVELS
+from mmext.datasets.image_records import ImageRecords, RecordFormat
 from mmext.errors import DatasetError
 from mmext.registry import register
 from mmext.visualization.draw import class_palette
@@ -77,27 +80,26 @@ class CustomCocoDataset(CocoDataset):
         # joined as mmengine's BaseDataset._join_prefix does (an empty prefix stays empty)
         ann_file = osp.join(root, ann_file) if ann_file and root and not osp.isabs(ann_file) else ann_file
         img_dir = osp.join(root, img_dir) if img_dir and root and not osp.isabs(img_dir) else img_dir
-        checked = load_checked(ann_file, img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'),
+        checked = load_columns(ann_file, img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'),
                                keep=True)
         apply_policy(checked, cfg.get('policy', 'warn'), logger='silent')
         given = (cfg.get('metainfo') or {}).get('classes')
         return resolve_classes(checked.categories, checked.ann_counts, given, ann_file).classes
 
-    def load_data_list(self) -> list[dict]:
-        """Read and check the json, settle the classes, and build mmdet's per-image records."""
-        checked = load_checked(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
-        apply_policy(checked, self.policy)
-        self.report = checked.report
-        class_map = resolve_classes(checked.categories, checked.ann_counts, self._metainfo.get('classes'),
+    def load_data_list(self) -> ImageRecords:
+        """Read and check the json, settle the classes, and return mmdet's per-image records (a sequence that
+        builds each record when it is asked for; see :mod:`mmext.datasets.image_records`)."""
+        columns = load_columns(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
+        apply_policy(columns, self.policy)
+        self.report = columns.report
+        class_map = resolve_classes(columns.categories, columns.ann_counts, self._metainfo.get('classes'),
                                     self.ann_file)
         self._set_classes(class_map)
-        cat2label = class_map.cat2label
-        by_image: dict[Any, list[dict]] = {img['id']: [] for img in checked.images}
-        for ann in checked.annotations:
-            if ann['category_id'] in cat2label:
-                by_image[ann['image_id']].append(ann)
-        return [self._record(img, by_image[img['id']], cat2label, checked.has_segmentation)
-                for img in checked.images]
+        labels = columns.labels(class_map.cat2label)
+        fmt = RecordFormat(self.data_prefix['img'], self.data_prefix.get('seg'), self.seg_map_suffix,
+                           self.metainfo['classes'] if self.return_classes else None, self.caption_prompt,
+                           columns.has_segmentation)
+        return ImageRecords(columns, labels, fmt)
 
     def _set_classes(self, class_map: ClassMap) -> None:
         self.cat_ids = list(class_map.cat_ids)
@@ -112,64 +114,81 @@ class CustomCocoDataset(CocoDataset):
             _tables_logged.add(key)
             print_log(class_map.format_table(self.ann_file), logger='current', level=logging.INFO)
 
-    def _record(self, img: dict, anns: list[dict], cat2label: dict[int, int], with_masks: bool) -> dict:
-        """One image in mmdet's format (the same keys ``CocoDataset.parse_data_info`` produces)."""
-        record = dict(img_path=osp.join(self.data_prefix['img'], img['file_name']), img_id=img['id'],
-                      seg_map_path=None, height=img['height'], width=img['width'])
-        if self.data_prefix.get('seg'):
-            record['seg_map_path'] = osp.join(self.data_prefix['seg'],
-                                              img['file_name'].rsplit('.', 1)[0] + self.seg_map_suffix)
-        if self.return_classes:
-            record.update(text=self.metainfo['classes'], caption_prompt=self.caption_prompt, custom_entities=True)
-        instances = []
-        for ann in anns:
-            x, y, w, h = ann['bbox']
-            # mmdet skips 'ignore' annotations without a word; here they are what they say: regions to ignore
-            instance = dict(bbox=[x, y, x + w, y + h], bbox_label=cat2label[ann['category_id']],
-                            ignore_flag=1 if ann.get('iscrowd') or ann.get('ignore') else 0)
-            if with_masks:  # every instance gets one, so a mask pipeline never meets a missing key
-                instance['mask'] = ann.get('segmentation') or []
-            instances.append(instance)
-        record['instances'] = instances
-        return record
-
-    def filter_data(self) -> list[dict]:
+    def filter_data(self) -> ImageRecords:
         """mmdet's ``filter_empty_gt`` / ``min_size`` filter, with what it removed in the log."""
+        records = self.data_list
         if self.test_mode or not self.filter_cfg:
-            kept = self.data_list
+            kept = records
         else:
             empty = self.filter_cfg.get('filter_empty_gt', False)
             min_size = self.filter_cfg.get('min_size', 0)
-            no_gt = [d for d in self.data_list if empty and not d['instances']]
-            small = [d for d in self.data_list if min(d['width'], d['height']) < min_size]
-            kept = [d for d in self.data_list if not (empty and not d['instances'])
-                    and min(d['width'], d['height']) >= min_size]
-            if no_gt or small:
-                print_log(f'{self.ann_file}: {len(kept)} of {len(self.data_list)} images used for training '
-                          f'({len(no_gt)} without annotations and {len(small)} smaller than min_size={min_size} '
+            no_gt = (records.num_instances() == 0) & bool(empty)
+            small = np.minimum(*records.sizes()) < min_size
+            kept = records.take(np.flatnonzero(~no_gt & ~small))
+            if no_gt.any() or small.any():
+                print_log(f'{self.ann_file}: {len(kept)} of {len(records)} images used for training '
+                          f'({no_gt.sum()} without annotations and {small.sum()} smaller than min_size={min_size} '
                           'left out by filter_cfg)', logger='current', level=logging.INFO)
-        if not kept:
+        if not len(kept):
             raise DatasetError(self._why_empty())
         return kept
 
     def full_init(self) -> None:
-        """mmdet's initialisation, then the broken-image counter sized to the final dataset."""
+        """mmengine's initialisation (load, filter, subset), without the serialisation: ``data_list`` holds no
+        per-image objects to serialise (its arrays are shared by forked workers as mmengine's buffer is)."""
         if self._fully_initialized:
             return
         with paused_gc():
-            super().full_init()
+            self.data_list = self.load_data_list()
+            self.data_list = self.filter_data()
+            if self._indices is not None:
+                self.data_list = self._get_unserialized_subset(self._indices)
+        self._fully_initialized = True
         self.broken.reset(len(self), self.ann_file)
 
     def _why_empty(self) -> str:
         if not self.data_list:
             return f'{self.ann_file}: the dataset has no images.'
-        with_gt = sum(bool(d['instances']) for d in self.data_list)
+        with_gt = int((self.data_list.num_instances() > 0).sum())
         dropped = ', '.join(f'{len(v)} {k}' for k, v in self.report.by_kind().items()) if self.report else ''
         return (f'{self.ann_file}: no image is left for training: {len(self.data_list)} images, {with_gt} with '
                 f'annotations, and filter_cfg={dict(self.filter_cfg)} removes the rest'
                 f'{" (annotation problems: " + dropped + ")" if dropped else ""}. Check that the annotations '
                 f'belong to these images and classes (python tools/check_dataset.py {self.ann_file}), or relax '
                 'filter_cfg.')
+
+    # mmengine reads data_list through these; with serialize_data=True it would read its pickled buffer instead
+    @force_full_init
+    def __len__(self) -> int:
+        return len(self.data_list)
+
+    @force_full_init
+    def get_data_info(self, idx: int) -> dict:
+        """Item ``idx``'s record (built now: a fresh dict, as mmengine's unpickled copy is) with ``sample_idx``."""
+        data_info = self.data_list[idx]
+        data_info['sample_idx'] = idx if idx >= 0 else len(self) + idx
+        return data_info
+
+    @force_full_init
+    def get_cat_ids(self, idx: int) -> list[int]:
+        return self.data_list.labels_of(idx)
+
+    def get_subset_(self, indices: Sequence[int] | int) -> None:
+        self.data_list = self._get_unserialized_subset(indices)
+
+    @force_full_init
+    def get_subset(self, indices: Sequence[int] | int) -> CustomCocoDataset:
+        subset = self._copy_without_annotation()
+        subset.data_list = self._get_unserialized_subset(indices)
+        return subset
+
+    def _get_unserialized_subset(self, indices: Sequence[int] | int) -> ImageRecords:
+        records = self.data_list
+        if isinstance(indices, int):
+            return records[:indices] if indices >= 0 else records[indices:]
+        if not isinstance(indices, Sequence):
+            raise TypeError(f'indices should be an int or a sequence of int, but got {type(indices)}')
+        return records.take(np.arange(len(records))[list(indices)])
 
     def prepare_data(self, idx: int) -> Any:
         """Run the pipeline; an image file that cannot be loaded is handled by the ``broken_images`` policy."""

@@ -19,7 +19,8 @@ def test_quick_suite_prints_one_row_per_comparison(tmp_path):
     rows = json.loads(out.read_text())['rows']
     names = [r['benchmark'] for r in rows]
     for expected in ('COCO eval bbox', 'COCO eval segm', 'import mmext over import mmdet',
-                     'training: time per iteration', 'dataset build: time', 'dataset build: peak RSS'):
+                     'training: time per iteration', 'dataset build: time', 'dataset build: peak RSS',
+                     'dataloader workers: summed USS growth'):
         assert any(n.startswith(expected) for n in names), (expected, names)
     assert not any('FAILED' in r['note'] for r in rows)
     measured = [r for r in rows if isinstance(r['anchor'], dict)]

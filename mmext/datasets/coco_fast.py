@@ -1,0 +1,196 @@
+"""The annotation rules for a whole COCO file at once: msgspec, numpy, and the exact rules where needed.
+
+:func:`mmext.datasets.checks.check_coco` looks at every annotation in Python: right for ``tools/check_dataset.py``,
+too slow for a COCO-train-sized file at every start. Here msgspec reads the file into small typed records,
+chunk by chunk (a chunk's records are dropped once its columns are made, so the file is never in memory as
+Python objects), and :mod:`mmext.datasets.fast_rules` applies the rules to each chunk with numpy, and with
+:func:`~mmext.datasets.checks.check_entry` (the exact rule) only where numpy cannot clear an annotation.
+The result, report included, is the one ``check_coco`` gives (tests compare the two on a corpus of bad files);
+a file msgspec does not take (not valid JSON for it, an entry that is not an object) goes to ``check_coco``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import numpy as np
+from msgspec import UNSET, UnsetType
+
+from mmext.datasets import checks
+from mmext.datasets.coco_columns import SEG_JSON, AnnotationColumns, CocoColumns
+from mmext.datasets.fast_rules import Annotation, Chunk, Context, check_chunk
+from mmext.datasets.problems import Report
+
+_ID = (int, str)
+CHUNK = 1 << 16  # annotations decoded at a time
+
+
+class _Image(msgspec.Struct, gc=False):
+    id: Any = UNSET
+    file_name: Any = UNSET
+    width: Any = UNSET
+    height: Any = UNSET
+
+
+class _File(msgspec.Struct, gc=False):
+    images: list[_Image] | UnsetType = UNSET
+    annotations: list[msgspec.Raw] | UnsetType = UNSET  # decoded a chunk at a time
+    categories: list[Any] | UnsetType = UNSET
+
+
+class _ImagesOnly(msgspec.Struct, gc=False):
+    images: list[Any]
+
+
+_ANNOTATIONS = msgspec.json.Decoder(list[Annotation])
+
+
+def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_check: str = 'none'
+                  ) -> CocoColumns | None:
+    """Apply every annotation rule to a COCO file's bytes.
+
+    Args:
+        raw: The file's content.
+        source: The file's path, for messages.
+        img_dir, image_check: See :func:`mmext.datasets.checks.check_coco`.
+
+    Returns:
+        What ``check_coco`` finds and keeps, as columns; None when the file is for ``check_coco`` to read
+        (msgspec refuses it, or it has no images, annotations or categories list).
+    """
+    try:
+        data = msgspec.json.decode(raw, type=_File)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if UNSET in (data.images, data.annotations, data.categories):
+        return None
+    out = CocoColumns(Report(source))
+    report = out.report
+    report.num_images, report.num_annotations = len(data.images), len(data.annotations)
+    cats, dropped_cats = checks.check_categories(data.categories, report)
+    images = _clean_images(data.images) if image_check == 'none' else None
+    if images is not None:
+        dropped_imgs: dict = {}
+    else:
+        images, dropped_imgs = checks.check_images(_image_entries(data.images, raw), report, img_dir, image_check)
+    if report.fatal:
+        return out
+    kept_imgs = [img for img in images.values() if img is not None]
+    widths = np.array([img['width'] for img in kept_imgs], np.int64)
+    heights = np.array([img['height'] for img in kept_imgs], np.int64)
+    ctx = Context(images, dropped_imgs, cats, dropped_cats, kept_imgs, widths, heights, report)
+    raws, chunks = data.annotations, []
+    del data
+    for first in range(0, len(raws), CHUNK):
+        try:
+            anns = _ANNOTATIONS.decode(b'[' + b','.join(raws[first:first + CHUNK]) + b']')
+        except (msgspec.DecodeError, msgspec.ValidationError):  # an entry that is not an object
+            return None
+        chunks.append(check_chunk(anns, first, ctx))
+    del raws, anns
+    anns, kept, seg_present, polygon_text, json_texts, ids = _merge(chunks)
+    _renumber(ids, kept, [ctx.image_ids[r] for r in anns.image[kept].tolist()], images, report)
+    checks.note_dropped_with(report)
+    annotated = np.zeros(len(kept_imgs), bool)
+    annotated[anns.image[kept]] = True
+    checks.note_unannotated([kept_imgs[r] for r in np.flatnonzero(~annotated)], report)
+    counts = dict(zip(ctx.category_ids, np.bincount(anns.category[kept], minlength=len(cats)).tolist()))
+    out.ann_counts, out.has_segmentation = counts, bool(seg_present[kept].any())
+    out.categories = checks.finish_categories(cats, counts, report)
+    if not kept_imgs:
+        report.add('empty_dataset', checks.why_empty(report))
+    out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights, anns.take(kept),
+                    polygon_text, json_texts)
+    return out
+
+
+def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, bytearray, list, list]:
+    """The chunks' columns as one (text offsets shifted), which annotations are kept, which have a
+    segmentation key, the polygon text, the other segmentations' JSON, and the ids."""
+    polygon_text, json_texts, ids = bytearray(), [], []
+    for chunk in chunks:
+        cols, json_kind = chunk.columns, chunk.columns.seg_kind == SEG_JSON
+        cols.seg_start[json_kind] += len(json_texts)
+        cols.seg_start[~json_kind] += len(polygon_text)
+        cols.seg_end[~json_kind] += len(polygon_text)
+        polygon_text += chunk.polygon_text
+        chunk.polygon_text = b''  # one copy at a time
+        json_texts += chunk.json_texts
+        ids += chunk.ids
+    names = AnnotationColumns.__dataclass_fields__
+    columns = AnnotationColumns(*(np.concatenate([getattr(c.columns, name) for c in chunks]) if chunks else
+                                  _EMPTY[name] for name in names))
+    kept = np.concatenate([c.kept for c in chunks]) if chunks else np.zeros(0, bool)
+    seg_present = np.concatenate([c.seg_present for c in chunks]) if chunks else np.zeros(0, bool)
+    return columns, kept, seg_present, polygon_text, json_texts, ids
+
+
+_EMPTY = dict(image=np.zeros(0, np.int64), bbox=np.zeros((0, 4)), bbox_int=np.zeros(0, np.uint8),
+              category=np.zeros(0, np.int64), ignore=np.zeros(0, np.uint8), seg_kind=np.zeros(0, np.uint8),
+              seg_start=np.zeros(0, np.int64), seg_end=np.zeros(0, np.int64))
+
+
+def _clean_images(structs: list[_Image]) -> dict | None:
+    """Image id -> entry, when every image is clean without looking at its file (distinct integer or string ids,
+    a file name, width and height numbers >= 1: what ``check_images`` passes without a word at level 'none');
+    None otherwise (``check_images`` then finds what is wrong)."""
+    ids, names = [s.id for s in structs], [s.file_name for s in structs]
+    widths, heights = [s.width for s in structs], [s.height for s in structs]
+    if set(map(type, ids)) - {int, str} or len(set(ids)) != len(ids) or set(map(type, names)) - {str} \
+            or not all(names) or not (_all_sizes(widths) and _all_sizes(heights)):
+        return None
+    return {i: dict(id=i, file_name=n, width=int(round(w)), height=int(round(h)))
+            for i, n, w, h in zip(ids, names, widths, heights)}
+
+
+def _all_sizes(values: list) -> bool:
+    """Whether every value is an image size (``checks.is_size``: an int or finite float >= 1)."""
+    if set(map(type, values)) - {int, float}:
+        return False
+    try:
+        found = np.array(values, np.float64)
+    except OverflowError:
+        return all(map(checks.is_size, values))
+    return bool(np.all(np.isfinite(found) & (found >= 1)))
+
+
+def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
+    """The image entries as dicts (only the keys the rules read), or, when one is broken, the whole entries
+    (a ``bad_image`` message quotes the entry)."""
+    if all(type(s.id) in _ID and type(s.file_name) is str and s.file_name for s in structs):
+        return [{k: v for k, v in zip(('id', 'file_name', 'width', 'height'), (s.id, s.file_name, s.width,
+                                                                              s.height)) if v is not UNSET}
+                for s in structs]
+    return msgspec.json.decode(raw, type=_ImagesOnly).images
+
+
+def _renumber(all_ids: list, kept: np.ndarray, image_ids: list, images: dict, report: Report) -> None:
+    """``check_coco``'s new ids for kept annotations whose id is missing, not an integer, or used before.
+
+    Args:
+        all_ids: Every annotation's id (UNSET: none).
+        kept: Which annotations are kept.
+        image_ids: The image id of each kept annotation.
+    """
+    index = np.flatnonzero(kept).tolist()
+    ids = [all_ids[i] for i in index]
+    try:
+        if set(map(type, ids)) - {int}:
+            raise TypeError
+        values = np.array(ids, np.int64)
+        _, first = np.unique(values, return_index=True)
+        again = np.ones(len(values), bool)
+        again[first] = False
+        max_id = max(0, int(values.max())) if len(values) else 0
+    except (TypeError, OverflowError, ValueError):  # a missing, string or huge id somewhere: one by one
+        seen: set = set()
+        again, max_id = np.zeros(len(ids), bool), 0
+        for k, aid in enumerate(ids):
+            if type(aid) is int and aid not in seen:
+                seen.add(aid)
+                max_id = max(max_id, aid)
+            else:
+                again[k] = True
+    renumber = [dict(image_id=image_ids[k], **({} if ids[k] is UNSET else dict(id=ids[k])))
+                for k in np.flatnonzero(again).tolist()]
+    checks.renumber_ids(renumber, max_id, images, report)

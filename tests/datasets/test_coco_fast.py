@@ -1,0 +1,144 @@
+"""The fast loader (msgspec + numpy) finds what check_coco finds and keeps what it keeps, case by case."""
+from __future__ import annotations
+
+import copy
+import json
+import math
+
+import numpy as np
+import pytest
+
+from mmext.datasets import coco_fast, polygons
+from mmext.datasets.checks import check_coco
+from mmext.datasets.coco_columns import CocoColumns, from_checked
+from mmext.datasets.coco_fast import check_columns
+from mmext.datasets.image_records import ImageRecords, RecordFormat
+from tests.datasets.coco_builder import HEIGHT, WIDTH, base_coco, square
+from tests.datasets.fuzz_corpus import annotation_cases
+
+
+def _records(columns: CocoColumns) -> str:
+    labels = columns.labels({cat['id']: label for label, cat in enumerate(columns.categories)})
+    records = ImageRecords(columns, labels, RecordFormat('img/', with_masks=columns.has_segmentation))
+    return json.dumps([records[i] for i in range(len(records))])  # json tells 1 from 1.0 and True from 1
+
+
+def _summary(columns: CocoColumns) -> tuple:
+    problems = [(p.kind, p.detail, p.image_id, p.ann_id, p.category_id, p.file_name, p.dropped_with)
+                for p in columns.report.problems]
+    return (problems, columns.categories, columns.ann_counts, columns.has_segmentation,
+            columns.report.num_images, columns.report.num_annotations)
+
+
+def assert_same_as_check_coco(content: bytes) -> bool:
+    """The fast loader's result equals check_coco's (when it takes the file); whether it took it."""
+    fast = check_columns(content, 'x.json')
+    if fast is None:
+        return False
+    exact = from_checked(check_coco(json.loads(content), 'x.json'))
+    assert _summary(fast) == _summary(exact)
+    if not fast.report.fatal:
+        assert _records(fast) == _records(exact)
+    return True
+
+
+def test_every_corpus_case_the_fast_loader_takes_matches_check_coco():
+    taken = sum(assert_same_as_check_coco(content) for _, _, content in annotation_cases())
+    assert taken >= 200  # the rest (NaN, entries that are not objects, ...) go to check_coco itself
+
+
+def _many(n: int = 40) -> dict:
+    """base_coco with n more annotations on image 2 (so that chunks of a few annotations see several)."""
+    data = base_coco()
+    for k in range(n):
+        x, y = float(k % 30), float(k % 20)
+        data['annotations'].append(dict(id=100 + k, image_id=2, category_id=(1, 2, 5)[k % 3], bbox=[x, y, 5.5, 4.0],
+                                        area=22.0, iscrowd=0, segmentation=square(x, y, 5.5, 4.0)))
+    return data
+
+
+def _edit(data: dict, ann_id: int, **values) -> dict:
+    data = copy.deepcopy(data)
+    next(a for a in data['annotations'] if a['id'] == ann_id).update(values)
+    return data
+
+
+CASES = {
+    'clean': lambda d: d,
+    'integer boxes and polygons': lambda d: _edit(d, 101, bbox=[1, 2, 3, 4], segmentation=[[1, 2, 4, 2, 4, 6]]),
+    'mixed int/float box': lambda d: _edit(d, 102, bbox=[1, 2.5, 3, 4.0]),
+    'string image ids': lambda d: json.loads(json.dumps(d).replace('"image_id": 2', '"image_id": "2"')
+                                             .replace('"id": 2, "file_name"', '"id": "2", "file_name"')),
+    'polygon point beyond 2 x the short side, within 2 x the width': lambda d: _edit(
+        d, 103, segmentation=[[5, 5, 79, 5, 79, 10]]),
+    'polygon point beyond 2 x the width': lambda d: _edit(d, 103, segmentation=[[5, 5, 81, 5, 79, 10]]),
+    'polygon point slightly negative': lambda d: _edit(d, 104, segmentation=[[-1, 5, 9, 5, 9, 10]]),
+    'polygon of 4 numbers': lambda d: _edit(d, 105, segmentation=[[1, 2, 3, 4], [1, 2, 3, 4, 5, 6]]),
+    'odd polygon': lambda d: _edit(d, 106, segmentation=[[1, 2, 3, 4, 5, 6, 7]]),
+    'a coordinate equal to the sentinel': lambda d: _edit(d, 107, segmentation=[[1, 2, 3, 4, 5, -1.5e308]]),
+    'nested list in a polygon': lambda d: _edit(d, 108, segmentation=[[1, 2, 3, 4, [5, 6]]]),  # flat: 6 numbers
+    # a nested list in one polygon and a number in place of a polygon elsewhere: the '[' count alone balances
+    'nested list and a bare number': lambda d: _edit(_edit(d, 108, segmentation=[[1, 2, 3, 4, 5, [6, 7]]]), 109,
+                                                      segmentation=[5, [1, 2, 3, 4, 5, 6]]),
+    'string in a polygon': lambda d: _edit(d, 110, segmentation=[[1, 2, 3, 4, 5, '6']]),
+    'empty polygon list, null and {}': lambda d: _edit(_edit(_edit(d, 111, segmentation=[]), 112,
+                                                             segmentation=None), 113, segmentation={}),
+    'no segmentation key anywhere': lambda d: {**d, 'annotations': [
+        {k: v for k, v in a.items() if k != 'segmentation'} for a in d['annotations']]},
+    'RLE on a non-crowd annotation': lambda d: _edit(d, 114, segmentation=dict(counts=[WIDTH * HEIGHT],
+                                                                            size=[HEIGHT, WIDTH])),
+    'ignore key': lambda d: _edit(_edit(d, 115, ignore=1), 116, ignore=0),
+    'box partly outside within the tolerance': lambda d: _edit(d, 117, bbox=[-0.5, 0.0, 5.0, 5.0]),
+    'duplicate and missing ids': lambda d: _edit(_edit(d, 118, id=101), 119, id=None),
+    'huge integer id and area': lambda d: _edit(_edit(d, 120, id=10 ** 30), 121, area=10 ** 30),
+    'iscrowd absent and false': lambda d: _edit({**d, 'annotations': [
+        {k: v for k, v in a.items() if k != 'iscrowd'} for a in d['annotations']]}, 122, iscrowd=False),
+    'image size as float': lambda d: {**d, 'images': [dict(img, width=WIDTH + 0.4) for img in d['images']]},
+    'duplicate image entry': lambda d: {**d, 'images': d['images'] + [dict(d['images'][0])]},
+    'pretty-printed': lambda d: d,  # written with indent below
+}
+
+
+@pytest.mark.parametrize('name', list(CASES))
+def test_fast_loader_matches_check_coco_across_chunks(name, monkeypatch):
+    monkeypatch.setattr(coco_fast, 'CHUNK', 7)  # annotations decoded 7 at a time
+    monkeypatch.setattr(polygons, '_CHUNK', 3)  # and polygons parsed 3 annotations at a time
+    data = CASES[name](_many())
+    content = json.dumps(data, indent=1 if name == 'pretty-printed' else None).encode()
+    assert assert_same_as_check_coco(content)
+
+
+def test_files_msgspec_refuses_go_to_check_coco():
+    data = base_coco()
+    data['annotations'][0]['bbox'][0] = math.nan
+    assert check_columns(json.dumps(data).encode(), 'x.json') is None  # NaN: only json reads it
+    data = base_coco()
+    data['annotations'].append([1, 2])
+    assert check_columns(json.dumps(data).encode(), 'x.json') is None
+    data = base_coco()
+    data.pop('annotations')
+    assert check_columns(json.dumps(data).encode(), 'x.json') is None
+
+
+def test_a_clean_file_needs_the_exact_rule_only_for_notes():
+    content = json.dumps(_many()).encode()
+    calls = []
+    original = coco_fast.check_chunk.__globals__['_exact']
+
+    def counting(ann, i, index, chunk, ctx):
+        calls.append(index)
+        return original(ann, i, index, chunk, ctx)
+    coco_fast.check_chunk.__globals__['_exact'] = counting
+    try:
+        check_columns(content, 'x.json')
+    finally:
+        coco_fast.check_chunk.__globals__['_exact'] = original
+    assert calls == [6]  # the crowd region (a note), nothing else
+
+
+def test_columns_hold_no_object_per_annotation():
+    columns = check_columns(json.dumps(_many(400)).encode(), 'x.json')
+    arrays = [columns.widths, columns.heights, columns.ann_start, columns.polygon_text, columns.ids.ints,
+              columns.file_names.data, *(getattr(columns.anns, f) for f in columns.anns.__dataclass_fields__)]
+    assert all(isinstance(a, np.ndarray) and a.dtype != object for a in arrays)
+    assert len(columns.anns.bbox) == 407
