@@ -9,7 +9,9 @@ import re
 from typing import Any, Iterator
 
 from mmengine.config import Config, ConfigDict, DictAction  # noqa: F401  (DictAction re-exported for tools)
+from mmengine.logging import print_log
 
+from mmext.engine.schedule_length import follow_max_epochs
 from mmext.errors import ConfigError
 
 
@@ -21,7 +23,8 @@ def load_config(path: str, cfg_options: dict | None = None) -> Config:
         cfg_options: ``key=value`` overrides, as parsed by mmengine's ``DictAction``.
 
     Returns:
-        The config.
+        The config. When the overrides change ``train_cfg.max_epochs``, the epoch-based learning-rate schedulers
+        that ended at the old value end at the new one (see :mod:`mmext.engine.schedule_length`).
 
     Raises:
         ConfigError: The file, or one of its ``_base_`` files, is missing or cannot be parsed.
@@ -37,7 +40,10 @@ def load_config(path: str, cfg_options: dict | None = None) -> Config:
     except (FileNotFoundError, ModuleNotFoundError, ValueError, AssertionError) as err:
         raise ConfigError(f'config {path} cannot be loaded: {err}') from None
     if cfg_options:
+        old_max_epochs = (cfg.get('train_cfg') or {}).get('max_epochs')
         cfg.merge_from_dict(cfg_options)
+        for note in follow_max_epochs(cfg, old_max_epochs, cfg_options):
+            print_log(note, logger='current')
     return cfg
 
 
