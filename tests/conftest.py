@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -42,7 +43,17 @@ def quick_options(work_dir: Path, epochs: int = 1) -> list[str]:
 
 def run_tool(args: list[str], timeout: int = 600, env: dict | None = None, cwd: Path = ROOT
              ) -> subprocess.CompletedProcess:
-    """Run a Python command (``tools/x.py ...`` or ``-m ...``) in a fresh interpreter; output captured."""
+    """Run a Python command (``tools/x.py ...`` or ``-m ...``) in a fresh interpreter; output captured.
+
+    The command runs in its own process group, killed as a whole on a timeout: a hung ``--nproc`` run would
+    otherwise leave torchrun and its workers running after the test.
+    """
     full_env = dict(os.environ, PYTHONUNBUFFERED='1', **(env or {}))
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=full_env, capture_output=True, text=True,
-                          timeout=timeout)
+    with subprocess.Popen([sys.executable, *args], cwd=cwd, env=full_env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, start_new_session=True) as proc:
+        try:
+            stdout, stderr = proc.communicate(timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)

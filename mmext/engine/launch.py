@@ -100,12 +100,22 @@ def check_port_free(port: int, host: str = '') -> None:
             raise
 
 
+# torchrun's agent (torch >= 2.4) hosts one TCPStore for the whole run and hands it to every restarted group,
+# without a per-attempt namespace: the keys under which each rank of the previous attempt published its address
+# ('default_pg/0//cpu//0/<rank>' for gloo, the NCCL unique id for NCCL) are still there, and a restarted rank that
+# reads its peer's key before the peer rewrites it connects to a dead process ("Connection refused", or a hang
+# when the two ranks disagree on which one connects). This documented opt-out gives every rendezvous round a new
+# store (hosted by worker rank 0 on a port the round agrees on) and thus no stale keys; see
+# https://github.com/pytorch/pytorch/issues/135712. It changes nothing for a run without restarts.
+FRESH_STORE_PER_ROUND_ENV = {'TORCH_DISABLE_SHARE_RDZV_TCP_STORE': '1'}
+
+
 def torchrun_command(script: str, script_args: list[str], nproc: int, *, nnodes: int = 1, node_rank: int = 0,
                      master_addr: str = '127.0.0.1', master_port: int, max_restarts: int = 0) -> list[str]:
     """The command that runs ``script`` under torchrun with ``--launcher pytorch``.
 
-    Restarts use torchrun's c10d rendezvous: with the static one, a restarted gloo group can be handed the
-    addresses of the previous attempt's workers and fail to connect.
+    Restarts use torchrun's c10d rendezvous (whose rounds can each get a fresh store, see
+    :data:`FRESH_STORE_PER_ROUND_ENV`); the static one hands every restarted group the same store.
     """
     cmd = [sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={nproc}', f'--nnodes={nnodes}']
     if max_restarts > 0:
@@ -161,11 +171,12 @@ def relaunch_if_needed(script: str, argv: list[str], args: argparse.Namespace) -
                            master_addr=args.master_addr, master_port=port,
                            max_restarts=getattr(args, 'max_restarts', 0))
     print(f"mmext: starting {nproc} process(es) on this node under torchrun: {' '.join(cmd[1:])}", flush=True)
-    return _run_torchrun(cmd)
+    return _run_torchrun(cmd, FRESH_STORE_PER_ROUND_ENV)
 
 
-def _run_torchrun(cmd: list[str]) -> int:
-    """Run torchrun and return its exit code, or PREEMPTED_EXIT_CODE when the workers stopped for a preemption.
+def _run_torchrun(cmd: list[str], env: dict[str, str]) -> int:
+    """Run torchrun (with ``env`` added to this process's environment) and return its exit code, or
+    PREEMPTED_EXIT_CODE when the workers stopped for a preemption.
 
     Ctrl-C reaches torchrun and its workers through the process group, so this process ignores it while it
     waits: the workers finish their iteration and save (see PreemptionHook) instead of being killed. A SIGTERM
@@ -174,7 +185,7 @@ def _run_torchrun(cmd: list[str]) -> int:
     from mmext.engine.preemption import PREEMPTED_EXIT_CODE, PREEMPTED_MARKER_ENV
     with tempfile.TemporaryDirectory(prefix='mmext-launch-') as tmp:
         marker = os.path.join(tmp, 'preempted')
-        child = subprocess.Popen(cmd, env=dict(os.environ, **{PREEMPTED_MARKER_ENV: marker}))
+        child = subprocess.Popen(cmd, env=dict(os.environ, **env, **{PREEMPTED_MARKER_ENV: marker}))
         forward = {sig: signal.signal(sig, lambda signum, _: child.send_signal(signum))
                    for sig in (signal.SIGTERM, signal.SIGUSR1)}
         forward[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
