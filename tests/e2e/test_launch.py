@@ -3,11 +3,13 @@ import math
 import os
 import re
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import torch
 
+from mmext.engine.launch import find_free_port
 from tests.conftest import DEMO_CONFIG, ROOT, demo_data_options, quick_options, run_tool
 
 pytestmark = pytest.mark.e2e
@@ -31,7 +33,7 @@ def test_nproc_2_trains_through_torchrun(tiny_coco, tmp_path):
 
 
 def test_max_restarts_resumes_from_the_latest_checkpoint(tiny_coco, tmp_path):
-    """Rank 1 dies in epoch 2; torchrun restarts the group, which resumes from epoch_1 and ends at iteration 6.
+    """Rank 1 dies in epoch 2; torchrun restarts the group, which resumes from epoch_1 and ends at iteration 4.
 
     One restart is allowed and one is used: the restarted gloo group must connect at its first try (it used to
     read the dead workers' addresses from the store torchrun keeps across restarts, see launch.py).
@@ -43,7 +45,7 @@ def test_max_restarts_resumes_from_the_latest_checkpoint(tiny_coco, tmp_path):
         "custom_hooks = [dict(type='KillRankOnceHook', rank=1, at_iter=3)]\n")
     work = tmp_path / 'work'
     result = run_tool(['tools/train.py', str(config), '--nproc', '2', '--max-restarts', '1', '--work-dir', str(work),
-                       '--cfg-options', *demo_data_options(tiny_coco), *quick_options(work, epochs=3)],
+                       '--cfg-options', *demo_data_options(tiny_coco), *quick_options(work, epochs=2)],
                       env={'OMP_NUM_THREADS': '1', 'PYTHONPATH': str(ROOT)}, timeout=240)
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-4000:]
@@ -51,9 +53,32 @@ def test_max_restarts_resumes_from_the_latest_checkpoint(tiny_coco, tmp_path):
     assert [attempt for attempt, _ in stores] == ['0', '1'], out[-4000:]
     assert stores[0][1] != stores[1][1]  # a fresh store: none of the dead workers' addresses to connect to
     assert 'resumed epoch: 1, iter: 2' in out  # 8 images per rank, batch 4: 2 iterations per epoch
-    final = torch.load(work / 'epoch_3.pth', weights_only=False)
-    assert (final['meta']['epoch'], final['meta']['iter']) == (3, 6)
+    final = torch.load(work / 'epoch_2.pth', weights_only=False)
+    assert (final['meta']['epoch'], final['meta']['iter']) == (2, 4)
     assert out.count('mmext: training finished') == 1
+
+
+def test_two_nodes_on_one_machine(tiny_coco, tmp_path):
+    """--nnodes 2: two tools/train.py on this machine, node 0 and node 1 with one process each, train as one group."""
+    port = find_free_port()
+    work = tmp_path / 'work'
+
+    def node(rank: int):
+        return run_tool(['tools/train.py', DEMO_CONFIG, '--nproc', '1', '--nnodes', '2', '--node-rank', str(rank),
+                         '--master-port', str(port), '--work-dir', str(work), '--cfg-options',
+                         *demo_data_options(tiny_coco), *quick_options(work, epochs=1)],
+                        env={'OMP_NUM_THREADS': '1'}, timeout=240)
+
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(node, (0, 1)))
+    first, second = (result.stdout + result.stderr for result in results)
+    for rank, (result, out) in enumerate(zip(results, (first, second))):
+        assert result.returncode == 0, out[-4000:]
+        assert f'--nnodes=2 --node_rank={rank}' in out
+    # Node 0 holds global rank 0 (the log, the summary and the checkpoint); the batch is summed over both nodes.
+    assert 'effective total batch size: 2 process(es) x 4 = 8' in first
+    assert first.count('mmext: training finished') == 1 and 'training finished' not in second
+    assert sorted(p.name for p in work.glob('*.pth')) == ['epoch_1.pth']
 
 
 def test_unknown_flag_and_gpus_without_gpu_are_one_line_errors(tmp_path):

@@ -4,8 +4,10 @@ import sys
 
 import pytest
 
-from mmext.engine.launch import (LaunchError, add_launch_arguments, check_port_free, find_free_port,
-                                 processes_per_node, strip_launch_flags, torchrun_command)
+from mmext.engine import launch
+from mmext.engine.launch import (FRESH_STORE_PER_ROUND_ENV, LaunchError, add_launch_arguments, check_port_free,
+                                 find_free_port, processes_per_node, relaunch_if_needed, strip_launch_flags,
+                                 torchrun_command)
 
 
 def _args(*argv):
@@ -55,6 +57,28 @@ def test_restarts_use_the_c10d_rendezvous():
     cmd = torchrun_command('tools/train.py', ['cfg.py'], 2, master_addr='10.0.0.1', master_port=29501,
                            max_restarts=2)
     assert '--rdzv_backend=c10d' in cmd and '--rdzv_endpoint=10.0.0.1:29501' in cmd and '--max_restarts=2' in cmd
+
+
+def test_torchrun_gives_every_restarted_round_a_fresh_store(monkeypatch):
+    """tools/train.py starts torchrun with the opt-out from the store shared across rounds, and torch honours it.
+
+    A shared store keeps the previous attempt's gloo addresses; a restarted rank that reads them connects to a
+    dead process (tests/e2e/test_launch.py runs the whole restart).
+    """
+    started = {}
+    monkeypatch.setattr(launch, '_run_torchrun', lambda cmd, env: started.update(cmd=cmd, env=env) or 0)
+    args = _args('--nproc', '2', '--max-restarts', '1')
+    assert relaunch_if_needed('tools/train.py', ['cfg.py', '--nproc', '2', '--max-restarts', '1'], args) == 0
+    assert '--rdzv_backend=c10d' in started['cmd']
+    assert started['env'] == {'TORCH_DISABLE_SHARE_RDZV_TCP_STORE': '1'}
+
+    from torch.distributed.elastic.rendezvous.dynamic_rendezvous import DynamicRendezvousHandler
+    handler = DynamicRendezvousHandler.__new__(DynamicRendezvousHandler)  # the property reads the environment
+    monkeypatch.delenv('TORCH_DISABLE_SHARE_RDZV_TCP_STORE', raising=False)
+    assert handler.use_agent_store  # torch's default: one store for every round
+    for name, value in FRESH_STORE_PER_ROUND_ENV.items():
+        monkeypatch.setenv(name, value)
+    assert not handler.use_agent_store
 
 
 def test_port_in_use_is_reported_not_waited_on():
