@@ -200,7 +200,9 @@ def pending(registry: Registry) -> list[tuple[str, type]]:
 def forget(registry: Registry, name: str, cls: type) -> None:
     """Drop ``cls``, kept aside as ``name`` for ``registry`` (a plugin's registration taken back)."""
     if registry in _PENDING:
-        _PENDING[registry] = [e for e in _PENDING[registry] if e[0] != 'register' or e[1:3] != (name, cls)]
+        _PENDING[registry][:] = [e for e in _PENDING[registry] if e[0] != 'register' or e[1:3] != (name, cls)]
+        if not _PENDING[registry]:
+            del _PENDING[registry]
 
 
 def reset() -> None:
