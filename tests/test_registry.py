@@ -6,7 +6,8 @@ from mmengine.hooks import Hook
 
 import mmext  # noqa: F401
 from mmext.errors import RegistrationError
-from mmext.plugins.inventory import all_registries, mmext_registrations
+from mmext.plugins.inventory import all_registries, inventory, mmext_registrations
+from mmext.plugins.manager import Plugins
 from mmext.registry import MANIFEST, find_registered, register, register_lazily, resolve
 
 
@@ -65,7 +66,8 @@ def test_a_class_waits_for_the_first_lookup_and_a_clash_with_a_lazy_name_raises_
                                                 r'is already taken by lazytree_location\.Known'):
         lazy_tree.CHILD.get('New')
     assert lazy_tree.CHILD.get('New') is new and lazy_tree.CHILD.get('Known').__module__ == 'lazytree_location'
-    assert len(clashes) == 1 and 'lazytree_location.Known' in clashes[0]  # what list_modules --check reports
+    assert len(clashes) == 1 and 'lazytree_location.Known' in clashes[0]
+    assert clashes[0] in inventory(Plugins())[1]  # what tools/list_modules.py --check reports
 
 
 def test_announced_and_waiting_names_clash_at_once_and_announced_modules_load_at_the_first_lookup(lazy_tree):
