@@ -48,8 +48,8 @@ MANIFEST: dict[str, dict[str, str]] = {
                              'ExactIterBasedTrainLoop': 'mmext.engine.exact_loops.ExactIterBasedTrainLoop'},
     'mmdet.registry.METRICS': {'FastCocoMetric': 'mmext.evaluation.coco_metric.FastCocoMetric'},
     'mmdet.registry.MODELS': {'BiFPN': 'mmext.models.necks.bifpn.BiFPN'},
-    'mmdet.registry.OPTIM_WRAPPERS': {
-        'NonFiniteGuardOptimWrapper': 'mmext.optim.nonfinite_guard_optim_wrapper.NonFiniteGuardOptimWrapper'},
+    'mmdet.registry.OPTIM_WRAPPERS': {name: f'mmext.optim.nonfinite_guard_optim_wrapper.{name}' for name in (
+        'NonFiniteGuardOptimWrapper', 'NonFiniteGuardAmpOptimWrapper')},
     'mmdet.registry.OPTIM_WRAPPER_CONSTRUCTORS': {
         'LayerDecayOptimWrapperConstructor': 'mmext.optim.layer_decay_constructor.LayerDecayOptimWrapperConstructor',
         'RuleBasedOptimWrapperConstructor': 'mmext.optim.rule_constructor.RuleBasedOptimWrapperConstructor'},
