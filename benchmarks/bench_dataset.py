@@ -73,7 +73,7 @@ def custom_dataset_registered() -> bool:
     """Whether ``import mmext`` registers ``CustomCocoDataset`` in mmdet's DATASETS."""
     import mmext  # noqa: F401
     from mmdet.registry import DATASETS
-    return 'CustomCocoDataset' in DATASETS.module_dict
+    return 'CustomCocoDataset' in DATASETS  # a lookup: mmext registers at the registry's first one
 
 
 def _build(kind: str, ann_file: str, runs: dict) -> dict:

@@ -1,16 +1,18 @@
 """Import overhead: what ``import mmext`` adds to ``import mmdet``, in fresh interpreters.
 
 Each measurement is one fresh ``python`` process timing its own imports with ``time.perf_counter`` (interpreter
-start-up, common to both, is left out); anchor and mmext processes alternate. One more process runs with
-``-X importtime`` and the note names the modules that cost the most under ``mmext`` (what to make lazy).
+start-up, common to both, is left out); anchor and mmext processes alternate. As many more processes run with
+``-X importtime``: the note gives mmext's cumulative import time there (median [min-max]) and, from the median
+process, what it went to (mmext's own modules, then the largest modules of other packages under it).
 
 Rows:
 - ``import mmext`` over ``import mmdet`` (the goal: at most +150 ms).
 - The same over what a training process imports anyway (mmengine's Runner and the modules mmdet's registries
   load on first build: ``mmdet.models``, ``.datasets``, ``.engine``, ``.evaluation``, ``.visualization``):
   the cost mmext really adds to a training run.
-- The part of ``import mmext`` spent by the registry clash check (:func:`mmext.registry.find_registered` imports
-  each target registry's lazy locations so that it sees every mmdet name): ``import mmext`` with and without
+- The part of ``import mmext`` spent importing registries' lazy locations (the clash check of
+  :func:`mmext.registry.register` needs every mmdet name; it runs at each registry's first lookup, so
+  ``import mmext`` should spend nothing here): ``import mmext`` with and without
   ``Registry.import_from_location`` (disabled in that child process only).
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import re
 import subprocess
 import sys
 
-from benchmarks.common import (Row, cache_dir, child_env, interleaved, load_average, overhead_row,
+from benchmarks.common import (Measure, Row, cache_dir, child_env, interleaved, load_average, overhead_row,
                                run_python)
 
 GOAL_MS = 150.0
@@ -49,37 +51,55 @@ def _timed(before: tuple[str, ...], after: str = '', mode: str = '', part: str =
     return 1e3 * run_python(_TIMED, [','.join(before), after, mode])[part]
 
 
-def importtime_top(before: tuple[str, ...] = ('mmdet',), n: int = 4) -> str:
-    """What ``import mmext`` (after ``before``) spends its time on, from ``python -X importtime``: its
-    cumulative time and the largest modules from other packages imported under it (none nested in another)."""
+def _importtime_lines(before: tuple[str, ...]) -> list[tuple[int, int, int, str]]:
+    """``python -X importtime -c 'import <before>...; import mmext'`` in a fresh process: (self us, cumulative
+    us, depth, name) per module, in completion order (a module's line follows those of what it imported)."""
     code = ';'.join(f'import {m}' for m in before) + ';import mmext'
     proc = subprocess.run([sys.executable, '-X', 'importtime', '-c', code], capture_output=True, text=True,
                           cwd=cache_dir(), env=child_env())
-    # (cumulative us, depth, name) in completion order: a module's line follows those of what it imported
-    lines = [(int(m.group(1)), len(m.group(2)), m.group(3))
-             for m in re.finditer(r'import time:\s+\d+ \|\s+(\d+) \|( *)(\S+)', proc.stderr)]
-    end = next((i for i, (_, depth, name) in enumerate(lines) if name == 'mmext' and depth == 1), None)
+    return [(int(m.group(1)), int(m.group(2)), len(m.group(3)), m.group(4))
+            for m in re.finditer(r'import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)', proc.stderr)]
+
+
+def _breakdown(lines: list[tuple[int, int, int, str]], n: int) -> tuple[float, str] | None:
+    """mmext's cumulative milliseconds in one ``-X importtime`` output, and what they went to: the self time of
+    mmext's own modules, then the ``n`` largest modules of other packages imported under mmext (none nested in
+    another)."""
+    end = next((i for i, (_, _, depth, name) in enumerate(lines) if name == 'mmext' and depth == 1), None)
     if end is None:
-        return 'mmext not found in -X importtime output'
+        return None
 
     def first_child(i: int) -> int:  # the lines [first_child(i), i) are what line i imported
         j = i - 1
-        while j >= 0 and lines[j][1] > lines[i][1]:
+        while j >= 0 and lines[j][2] > lines[i][2]:
             j -= 1
         return j + 1
 
     inside = range(first_child(end), end)
+    own = sum(lines[i][0] for i in inside if lines[i][3].startswith('mmext.')) + lines[end][0]
     picked: list[int] = []
-    for i in sorted(inside, key=lambda i: -lines[i][0]):
-        if lines[i][0] < 1000:  # under 1 ms: not worth naming
+    for i in sorted(inside, key=lambda i: -lines[i][1]):
+        if lines[i][1] < 1000:  # under 1 ms: not worth naming
             break
-        if lines[i][2].startswith('mmext') or any(first_child(p) <= i < p for p in picked):
+        if lines[i][3].startswith('mmext') or any(first_child(p) <= i < p for p in picked):
             continue
         picked.append(i)
         if len(picked) == n:
             break
-    parts = ', '.join(f'{lines[i][2]} {lines[i][0] / 1e3:.0f} ms' for i in picked)
-    return f'-X importtime: mmext {lines[end][0] / 1e3:.0f} ms' + (f', of which {parts}' if parts else '')
+    parts = [f"mmext's own modules {own / 1e3:.0f} ms"] + [f'{lines[i][3]} {lines[i][1] / 1e3:.0f} ms'
+                                                           for i in picked]
+    return lines[end][1] / 1e3, ', '.join(parts)
+
+
+def importtime_note(before: tuple[str, ...] = ('mmdet',), runs: int = 10, n: int = 4) -> str:
+    """``-X importtime`` over ``runs`` fresh processes: mmext's cumulative import time (median [min-max]) and,
+    from the median process, what it went to (see :func:`_breakdown`)."""
+    found = sorted(b for b in (_breakdown(_importtime_lines(before), n) for _ in range(runs)) if b is not None)
+    if not found:
+        return 'mmext not found in -X importtime output'
+    times = Measure([ms for ms, _ in found], unit='ms')
+    return (f'-X importtime: mmext {times} (median of {len(found)} processes), of which '
+            f'{found[len(found) // 2][1]}')
 
 
 def rows(quick: bool = False) -> list[Row]:
@@ -88,7 +108,7 @@ def rows(quick: bool = False) -> list[Row]:
     repeats = 1 if quick else 10
     times = interleaved({'anchor': lambda: _timed(('mmdet',)),
                          'mmext': lambda: _timed(('mmdet',), 'mmext')}, repeats, unit='ms')
-    note = load_average() if quick else f'{importtime_top(n=3)}; {load_average()}'
+    note = f'{importtime_note(runs=repeats, n=3)}; {load_average()}'
     found = [overhead_row('import mmext over import mmdet', times['mmext'], times['anchor'], GOAL_MS, note)]
     if quick:
         return found
@@ -97,7 +117,7 @@ def rows(quick: bool = False) -> list[Row]:
                         unit='ms')
     found.append(overhead_row('import mmext over a training process\'s imports', times['mmext'],
                               times['anchor'], GOAL_MS, 'anchor: mmdet + mmengine.runner + the modules mmdet\'s '
-                              f'registries import on first build; {importtime_top(base, 3)}'))
+                              f'registries import on first build; {importtime_note(base, 3, 3)}'))
     times = interleaved({'anchor': lambda: _timed(('mmdet',), 'mmext', 'no-locations', 'after'),
                          'mmext': lambda: _timed(('mmdet',), 'mmext', '', 'after')}, repeats, unit='ms')
     extra = times['mmext'].median - times['anchor'].median

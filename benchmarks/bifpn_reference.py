@@ -52,6 +52,7 @@ def load_reference(folder: Path) -> type:
     if f'{_PACKAGE}.bifpn' in sys.modules:
         return sys.modules[f'{_PACKAGE}.bifpn'].BiFPN
     from mmdet.registry import MODELS
+    MODELS.get('BiFPN')  # the first lookup registers mmext's BiFPN (and mmdet's modules), so it is set aside below
     package = types.ModuleType(_PACKAGE)
     package.__path__ = [str(folder)]
     sys.modules[_PACKAGE] = package

@@ -2,29 +2,48 @@
 
 ``import mmext`` (or ``custom_imports = dict(imports=['mmext'])`` in a config) registers every mmext module into
 mmdet's registries, makes checkpoints load safely on current PyTorch, makes ``_base_ = 'mmext::<path>'`` resolve,
-and loads the installed plugins (entry points ``mmext.plugins``). Nothing else heavy happens here.
+and loads the installed plugins (entry points ``mmext.plugins``). Nothing heavy happens here: like mmdet's own,
+mmext's modules are imported when a registry first looks a name up (see :mod:`mmext.registry`), and the
+checkpoint loader goes in when mmengine's checkpoint module is imported. ``mmext.hooks``, ``mmext.datasets``
+and the other subpackages are imported on first use of the attribute.
 """
+import importlib
+import sys
+
 from mmext.version import __version__
-from mmext import compat
+from mmext import compat, registry
 
 compat.install_safe_checkpoint_loader()
 compat.install_config_folders()
 compat.add_config_folder('mmext', compat.MMEXT_CONFIGS)
+registry.register_lazily(registry.MANIFEST)
 
-# Importing these registers their modules into mmdet's registries.
-from mmext import datasets, engine, evaluation, hooks, models, optim  # noqa: E402,F401
-
-# Last, after every mmext module is registered: plugins register theirs next to them (and may not take a name
-# mmext uses). A broken plugin raises PluginError here (see mmext.plugins.manager); then no part of mmext stays
-# imported, so that importing it again (say with the plugin disabled) imports all of it.
+# Last, after every mmext name is known: plugins register theirs next to them (and may not take a name mmext
+# uses). A broken plugin raises PluginError here (see mmext.plugins.manager); then no part of mmext stays
+# imported or waiting in a registry, so that importing it again (say with the plugin disabled) does all of it.
 from mmext.plugins import load_plugins  # noqa: E402
 
 try:
     load_plugins()
 except BaseException:
-    import sys
+    registry.reset()
     for _name in [m for m in sys.modules if m.startswith('mmext.')]:
         del sys.modules[_name]
     raise
+
+_SUBPACKAGES = ('compat', 'datasets', 'engine', 'errors', 'evaluation', 'hooks', 'models', 'optim', 'plugins',
+                'registry', 'sweep', 'version', 'visualization')
+
+
+def __getattr__(name: str):
+    """``mmext.hooks`` and the like without importing them at ``import mmext`` (PEP 562)."""
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f'{__name__}.{name}')
+    raise AttributeError(f"module 'mmext' has no attribute '{name}'")
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_SUBPACKAGES))
+
 
 __all__ = ['__version__']

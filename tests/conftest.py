@@ -5,6 +5,7 @@ import os
 import signal
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,48 @@ def run_tool(args: list[str], timeout: int = 600, env: dict | None = None, cwd: 
             os.killpg(proc.pid, signal.SIGKILL)
             raise
     return subprocess.CompletedProcess(proc.args, proc.returncode, stdout, stderr)
+
+
+@pytest.fixture
+def lazy_tree(tmp_path, monkeypatch):
+    """A registry tree like mmdet's, fresh for every test: ``CHILD`` (scope 'lazytree') below ``ROOT``. The
+    child's location ``lazytree_location`` registers ``Known`` at its first lookup, as mmdet's do;
+    ``lazytree_announced`` registers ``Announced`` with mmext's ``register``."""
+    (tmp_path / 'lazytree_registries.py').write_text(textwrap.dedent('''
+        from mmengine.registry import Registry
+        ROOT = Registry('thing', scope='lazytree_root')
+        CHILD = Registry('thing', parent=ROOT, scope='lazytree', locations=['lazytree_location'])
+        '''))
+    (tmp_path / 'lazytree_location.py').write_text(textwrap.dedent('''
+        from lazytree_registries import CHILD
+
+        @CHILD.register_module()
+        class Known:
+            pass
+        '''))
+    (tmp_path / 'lazytree_announced.py').write_text(textwrap.dedent('''
+        from lazytree_registries import CHILD
+        from mmext.registry import register
+
+        @register(CHILD)
+        class Announced:
+            pass
+        '''))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import lazytree_registries
+    yield lazytree_registries
+    from mmext import registry
+    for tree in (lazytree_registries.ROOT, lazytree_registries.CHILD):
+        registry._PENDING.pop(tree, None)
+        registry._ANNOUNCED.pop(tree, None)
+    for name in ('lazytree_registries', 'lazytree_location', 'lazytree_announced'):
+        sys.modules.pop(name, None)
+
+
+@pytest.fixture
+def clashes():
+    """mmext.registry.CLASHES: the clashes found at first lookups during the test (forgotten after it)."""
+    from mmext import registry
+    before = list(registry.CLASHES)
+    yield registry.CLASHES
+    registry.CLASHES[:] = before

@@ -2,7 +2,8 @@
 
 Rows are grouped by source (mmext, then each plugin with its distribution and version) and by registry
 (``mmdet.model``, ``mmdet.hook``, ...). ``--check`` exits 1 when a name hides another module or a plugin was
-skipped as broken.
+skipped as broken. Every registry looks a name up first (importing mmdet's and mmext's modules), so a clash
+that a training would only meet at a registry's first lookup is found here too.
 """
 from __future__ import annotations
 

@@ -3,6 +3,9 @@
 - :mod:`.checkpoint`: checkpoints load with ``weights_only=True`` and an explicit allow-list (resume on torch>=2.6).
 - :mod:`.distributed`: distributed training on CPU with gloo (mmengine assumes CUDA).
 - :mod:`.config_paths`: ``_base_ = 'mmext::<path>'`` and ``'<plugin>::<path>'`` (mmengine knows a fixed list).
+- :mod:`.lazy_registry`: a callback after a registry's first lookup, for mmext's lazy registration.
+- :mod:`.post_import`: run a function when a module is imported (the checkpoint loader, without importing
+  mmengine's runner at ``import mmext``).
 - mmengine's ``import pkg_resources`` warning is silenced (it is mmengine's, and says nothing a user can act on).
 """
 import warnings

@@ -5,6 +5,8 @@ arrays/scalars (the message hub), so ``resume=True`` dies with "Unsupported glob
 would let a checkpoint downloaded from anywhere run arbitrary code. Instead, mmext replaces mmengine's local-file
 loader (through mmengine's own ``CheckpointLoader.register_scheme``) with one that keeps ``weights_only=True`` and
 allows exactly the globals that mmengine and mmdet write, and turns a refused global into a readable error.
+The loader goes in when ``mmengine.runner.checkpoint`` (the module every checkpoint load goes through) is
+imported, so that ``import mmext`` does not import mmengine's runner.
 """
 from __future__ import annotations
 
@@ -16,8 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
-from mmengine.runner.checkpoint import CheckpointLoader
 
+from mmext.compat.post_import import when_imported
 from mmext.errors import CheckpointError
 
 
@@ -94,6 +96,11 @@ def _load_from_local(filename: str, map_location: Any = None) -> Any:
 def install_safe_checkpoint_loader() -> None:
     """Make mmengine load every local checkpoint (``load_from``, ``resume``) through :func:`safe_load_checkpoint`.
 
-    Uses mmengine's public ``CheckpointLoader.register_scheme`` for the local-path prefix ''.
+    Uses mmengine's public ``CheckpointLoader.register_scheme`` for the local-path prefix '', at once if
+    ``mmengine.runner.checkpoint`` is imported, else right after it is (before any checkpoint can be loaded).
     """
-    CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)
+    when_imported('mmengine.runner.checkpoint', _install)
+
+
+def _install(module: Any) -> None:
+    module.CheckpointLoader.register_scheme(prefixes='', loader=_load_from_local, force=True)

@@ -21,6 +21,7 @@ import os.path as osp
 import warnings
 from typing import Callable
 
+from mmext.compat.versions import mmengine_in
 from mmext.errors import ConfigError
 
 # mmengine versions whose ``Config._get_cfg_path(cfg_path, filename) -> (path, scope)`` this wraps.
@@ -95,12 +96,8 @@ def _close_files(path: str) -> str:
 
 def mmengine_supported(version: str | None = None) -> bool:
     """Whether this mmengine's ``Config._get_cfg_path`` is one the patch knows."""
-    import mmengine
     from mmengine.config import Config
-    from mmengine.utils import digit_version
-    major_minor = tuple(digit_version(version or mmengine.__version__)[:2])
-    low, high = SUPPORTED_MMENGINE
-    return low <= major_minor < high and callable(getattr(Config, '_get_cfg_path', None))
+    return mmengine_in(SUPPORTED_MMENGINE, version) and callable(getattr(Config, '_get_cfg_path', None))
 
 
 def install_config_folders() -> bool:

@@ -44,9 +44,11 @@ def mmext_register_modules() -> None:
     are registered. Only this plugin's implementation is called at that moment.
 
     Register into mmdet's own registries with :func:`mmext.registry.register` (``@register(MODELS)``), as mmext
-    does: a name that mmdet, mmengine, mmext or an earlier plugin already uses is an error naming this plugin,
-    and everything the plugin registered is taken back. Modules registered at the plugin's import count too;
-    registering here keeps the plugin's import cheap.
+    does: a name that mmengine, mmext, an earlier plugin or an mmdet module already imported uses is an error
+    naming this plugin, and everything the plugin registered is taken back. A registry that has not looked
+    anything up yet (mmdet imports its modules then) keeps the class until its first lookup, and a clash with
+    one of those mmdet modules raises there, naming this plugin and how to disable it. Modules registered at
+    the plugin's import count too; registering here keeps the plugin's import cheap.
 
     Returns:
         Nothing.

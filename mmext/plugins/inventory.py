@@ -1,5 +1,9 @@
 """What is registered where: registry snapshots (to see what one plugin added, and take it back) and the
-listing behind ``tools/list_modules.py``."""
+listing behind ``tools/list_modules.py``.
+
+A registry that has not looked anything up yet keeps registrations aside until it does
+(:mod:`mmext.registry`); snapshots count those as registered.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,8 +11,12 @@ from typing import Iterable
 
 from mmengine.registry import Registry
 
-# Modules these packages register when a registry imports its lazy ``locations``; never a plugin's doing.
-_LAZY_OWNERS = ('mmdet', 'mmengine', 'mmcv')
+from mmext import registry as mmext_registry
+from mmext.errors import RegistrationError
+
+# Modules these packages register when a registry imports its lazy ``locations`` (mmext's too, see
+# mmext.registry); never a plugin's doing.
+_LAZY_OWNERS = ('mmdet', 'mmengine', 'mmcv', 'mmext')
 
 
 @dataclass(frozen=True)
@@ -45,11 +53,15 @@ class RegistrySnapshot:
 
     def __init__(self) -> None:
         self._before = [(registry, dict(registry.module_dict)) for registry in all_registries()]
+        self._pending = {registry: list(mmext_registry.pending(registry)) for registry, _ in self._before}
 
     def changes(self) -> list[tuple[Registry, str, object]]:
-        """Names added or replaced since the snapshot, apart from mmdet's own lazily imported modules."""
+        """Names added or replaced since the snapshot (registered or kept aside until the registry's first
+        lookup), apart from the modules mmdet, mmengine and mmext import lazily."""
         changed = []
         for registry, before in self._before:
+            changed += [(registry, name, obj) for name, obj in mmext_registry.pending(registry)
+                        if (name, obj) not in self._pending[registry]]
             if registry.module_dict == before:  # the usual case, compared in C: nothing to look at
                 continue
             for name, obj in registry.module_dict.items():
@@ -65,6 +77,8 @@ class RegistrySnapshot:
         registry, described."""
         problems = []
         for registry, name, obj in self.changes() if changes is None else changes:
+            if (name, obj) in mmext_registry.pending(registry):
+                continue  # checked by mmext.registry.register, and again at the registry's first lookup
             before = self._before_of(registry).get(name)
             hidden = before if before is not None else _find_in_parents(registry, name)
             if hidden is not None and hidden is not obj:
@@ -74,9 +88,11 @@ class RegistrySnapshot:
 
     def restore(self) -> None:
         """Take back every change (added names removed, replaced names put back)."""
-        for registry, name, _ in self.changes():
+        for registry, name, obj in self.changes():
             before = self._before_of(registry)
-            if name in before:
+            if (name, obj) in mmext_registry.pending(registry):
+                mmext_registry.forget(registry, name, obj)
+            elif name in before:
                 registry.module_dict[name] = before[name]
             else:
                 registry.module_dict.pop(name, None)
@@ -131,10 +147,13 @@ def inventory(plugins) -> tuple[list[Registration], list[str]]:
         plugins skipped as broken (``MMEXT_PLUGIN_ERRORS=warn``).
     """
     for registry in all_registries():
-        registry.import_from_location()
+        try:
+            registry.import_from_location()
+        except RegistrationError:
+            pass  # recorded in mmext.registry.CLASHES, reported below
     rows = mmext_registrations() + [row for record in plugins.records.values() for row in record.registered]
-    problems = find_clashes(rows) + [record.error for record in plugins.failed.values()]
-    return rows, problems
+    problems = list(dict.fromkeys(mmext_registry.CLASHES)) + find_clashes(rows)
+    return rows, problems + [record.error for record in plugins.failed.values()]
 
 
 def format_inventory(rows: list[Registration], plugins, mmext_version: str, mmext_path: str) -> str:

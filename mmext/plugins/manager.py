@@ -32,6 +32,7 @@ import pluggy
 from mmext.errors import MmextError, PluginError
 from mmext.plugins import hookspecs
 from mmext.plugins.inventory import Registration, RegistrySnapshot, qualname, registry_label
+from mmext.registry import defers, register, registering_for
 
 ENTRY_POINT_GROUP = 'mmext.plugins'
 ENV_AUTOLOAD_OFF = 'MMEXT_DISABLE_PLUGIN_AUTOLOAD'
@@ -132,15 +133,20 @@ class Plugins:
                               entry_point=f'{name} = {ep.value}')
         snapshot = RegistrySnapshot()
         plugin = None
+        # A class kept aside until its registry's first lookup may clash there: the error then names the plugin.
+        note = (f"(registered by mmext plugin '{name}' from {record.distribution} {record.version}; to run "
+                f'without it: {ENV_BLOCKED}={name})')
         try:
-            plugin = ep.load()
-            self.pm.register(plugin, name=name)
-            self._check_hooks(plugin)
-            self._only(plugin, 'mmext_register_modules')()
-            changes = snapshot.changes()
-            clashes = snapshot.clashes(changes)
-            if clashes:
-                raise MmextError('it registers a name that is already taken: ' + '; '.join(clashes))
+            with registering_for(note):
+                plugin = ep.load()
+                self.pm.register(plugin, name=name)
+                self._check_hooks(plugin)
+                self._only(plugin, 'mmext_register_modules')()
+                changes = snapshot.changes()
+                clashes = snapshot.clashes(changes)
+                if clashes:
+                    raise MmextError('it registers a name that is already taken: ' + '; '.join(clashes))
+                _set_aside_direct_registrations(changes)
             record.registered = [Registration(registry_label(reg), key, qualname(obj), name)
                                  for reg, key, obj in changes]
             folder = next(iter(self._only(plugin, 'mmext_config_folder')()), None)
@@ -223,6 +229,16 @@ class Plugins:
         if not self.records:
             return 'mmext plugins: none loaded'
         return 'mmext plugins: ' + ', '.join(r.describe() for r in self.records.values())
+
+
+def _set_aside_direct_registrations(changes: list) -> None:
+    """Registered with mmengine's own ``register_module`` into a registry that has not imported mmdet's modules
+    yet: keep them aside like :func:`mmext.registry.register` does, so that a name clash raises mmext's error
+    at the first lookup instead of breaking mmdet's own import there."""
+    for registry, name, obj in changes:
+        if registry.module_dict.get(name) is obj and defers(registry):
+            del registry.module_dict[name]
+            register(registry, name)(obj)
 
 
 def _failure_message(record: PluginRecord, err: BaseException, blocked: set[str]) -> str:

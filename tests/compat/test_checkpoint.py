@@ -10,6 +10,7 @@ from mmengine.runner.checkpoint import CheckpointLoader
 import mmext  # noqa: F401  installs the safe loader
 from mmext.compat.checkpoint import safe_load_checkpoint
 from mmext.errors import CheckpointError
+from tests.conftest import run_tool
 
 
 def _mmengine_like_checkpoint() -> dict:
@@ -89,3 +90,13 @@ def test_getattr_only_resolves_history_buffer_methods(tmp_path):
     torch.save(dict(x=_ReachesOsThroughGetattr()), path)
     with pytest.raises(CheckpointError, match="refusing to load .* it contains 'getattr',"):
         safe_load_checkpoint(str(path))
+
+
+def test_loader_goes_in_when_mmengines_checkpoint_module_is_imported_after_mmext():
+    """import mmext does not import mmengine's runner; the loader is in place as soon as it is imported."""
+    code = ('import sys; import mmext; print(\'mmengine.runner\' in sys.modules); '
+            'from mmengine.runner import Runner; from mmengine.runner.checkpoint import CheckpointLoader; '
+            "print(CheckpointLoader._schemes[''].__module__)")
+    result = run_tool(['-c', code], env={'MMEXT_DISABLE_PLUGIN_AUTOLOAD': '1'}, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == ['False', 'mmext.compat.checkpoint']

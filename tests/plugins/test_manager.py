@@ -7,7 +7,7 @@ from mmengine.hooks import Hook
 
 import mmext  # noqa: F401
 from mmext.compat.config_paths import CONFIG_FOLDERS
-from mmext.errors import PluginError
+from mmext.errors import PluginError, RegistrationError
 from mmext.plugins import hookimpl
 from mmext.plugins.inventory import RegistrySnapshot
 from mmext.plugins.manager import Plugins
@@ -74,7 +74,7 @@ def test_environment_variables_choose_what_loads(monkeypatch, env, expected):
     plugins = Plugins()
     assert [r.name for r in plugins.load(env)] == expected
     assert {n for n, ep in eps.items() if ep.loads} == set(expected), 'a disabled plugin must not be imported'
-    assert ('FakeAHook' in HOOKS.module_dict) == ('a' in expected)
+    assert ('FakeAHook' in HOOKS) == ('a' in expected)
 
 
 def test_mmext_plugins_naming_an_unknown_plugin_lists_the_installed_ones(monkeypatch):
@@ -95,7 +95,7 @@ def test_broken_import_names_plugin_distribution_version_and_takes_everything_ba
     assert 'ImportError: no module x' in message
     assert 'MMEXT_DISABLE_PLUGINS=broken,other' in message and 'MMEXT_PLUGIN_ERRORS=warn' in message
     # stop by default, and nothing of this load stays: 'a' loaded fine but is taken back too
-    assert 'FakeAHook' not in HOOKS.module_dict
+    assert 'FakeAHook' not in HOOKS
     assert plugins.records == {} and plugins.pm.get_plugins() == set()
 
 
@@ -107,7 +107,7 @@ def test_broken_plugin_is_skipped_with_a_warning_when_asked(monkeypatch):
     with pytest.warns(UserWarning, match="mmext plugin 'broken' from fake-broken 0.3"):
         loaded = plugins.load({'MMEXT_PLUGIN_ERRORS': 'warn'})
     assert [r.name for r in loaded] == ['a'] and list(plugins.failed) == ['broken']
-    assert 'FakeAHook' in HOOKS.module_dict
+    assert 'FakeAHook' in HOOKS
     with pytest.raises(PluginError, match="MMEXT_PLUGIN_ERRORS='skip': expected 'raise'"):
         Plugins().load({'MMEXT_PLUGIN_ERRORS': 'skip'})
 
@@ -139,6 +139,9 @@ def test_bad_hookimpl_is_refused_naming_the_plugin(monkeypatch, plugin, expected
 
 
 def test_name_clash_with_mmdet_is_refused_and_partial_registrations_taken_back(monkeypatch):
+    """MODELS has imported mmdet's modules (it has looked a name up): the clash is refused at load."""
+    assert MODELS.get('FPN') is not None
+
     class Clashing:
         @hookimpl
         def mmext_register_modules(self):
@@ -148,7 +151,41 @@ def test_name_clash_with_mmdet_is_refused_and_partial_registrations_taken_back(m
     install_fake_dists(monkeypatch, FakeDist('fake-clash', '1.0', FakeEntryPoint('clash', Clashing())))
     with pytest.raises(PluginError, match=r"'clash' .*'FPN'.*already taken by mmdet\.models\.necks\.fpn\.FPN"):
         Plugins().load({})
-    assert 'FakePartialHook' not in HOOKS.module_dict
+    assert 'FakePartialHook' not in HOOKS
+
+
+def test_clash_with_a_name_a_registry_imports_at_its_first_lookup_raises_there_naming_the_plugin(
+        monkeypatch, lazy_tree, clashes):
+    class Clashing:
+        @hookimpl
+        def mmext_register_modules(self):
+            register(lazy_tree.CHILD)(type('Known', (), {}))  # lazy_tree's location registers 'Known'
+
+    install_fake_dists(monkeypatch, FakeDist('fake-late', '1.0', FakeEntryPoint('late', Clashing())))
+    assert [r.name for r in Plugins().load({})] == ['late']
+    with pytest.raises(RegistrationError, match=r"'Known'.*already taken by lazytree_location\.Known.*registered "
+                                                r"by mmext plugin 'late' from fake-late 1\.0; to run without it: "
+                                                'MMEXT_DISABLE_PLUGINS=late'):
+        lazy_tree.CHILD.get('Known')
+
+
+def test_a_plugin_registering_past_mmext_into_a_registry_not_looked_up_yet_waits_like_the_others(
+        monkeypatch, lazy_tree, clashes):
+    """mmengine's own register_module would make mmdet's own import fail at the first lookup; mmext keeps the
+    class aside instead. (Through a fake mmdet-like registry: here, in-process, mmdet's may have looked up.)"""
+    monkeypatch.setattr('mmext.plugins.inventory.all_registries', lambda: [lazy_tree.CHILD, lazy_tree.ROOT])
+
+    class Direct:
+        @hookimpl
+        def mmext_register_modules(self):
+            lazy_tree.CHILD.register_module(name='Known', module=type('Known', (), {}))
+
+    install_fake_dists(monkeypatch, FakeDist('fake-direct', '1.0', FakeEntryPoint('direct', Direct())))
+    assert [r.name for r in Plugins().load({})] == ['direct']
+    assert lazy_tree.CHILD.module_dict == {}
+    with pytest.raises(RegistrationError, match=r"'Known'.*lazytree_location\.Known.*plugin 'direct'"):
+        lazy_tree.CHILD.get('Known')
+    assert lazy_tree.CHILD.get('Known').__module__ == 'lazytree_location'  # mmdet's own import went through
 
 
 def test_clash_through_mmengines_own_register_module_is_caught(monkeypatch):
@@ -288,8 +325,7 @@ os.environ['MMEXT_DISABLE_PLUGINS'] = 'broken'
 import mmext
 from mmdet.registry import HOOKS
 print('SECOND', mmext.plugins.PLUGINS.summary())
-print('HOOKS', 'FakeGoodHook' in HOOKS.module_dict, 'FakeBrokenHook' in HOOKS.module_dict,
-      'PredictionGridHook' in HOOKS.module_dict)
+print('HOOKS', 'FakeGoodHook' in HOOKS, 'FakeBrokenHook' in HOOKS, 'PredictionGridHook' in HOOKS)
 '''
     result = run_tool(['-c', script], env={'PYTHONPATH': f'{tmp_path}:{ROOT}'}, timeout=120)
     out = result.stdout
