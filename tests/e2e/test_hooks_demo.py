@@ -22,10 +22,10 @@ def test_demo_with_every_hook_and_layer_decay(tiny_coco, tmp_path):
     assert len(losses) == 4 and all(math.isfinite(v) for v in losses)  # 16 images, batch 4
     # the summary: once, with the layer ids and the demo's backbone lr x 0.5 times the decay 0.9 ** (9 - id)
     assert out.count('parameter groups (ParamGroupSummaryHook)') == 1
-    stem = re.search(r'\n0 +backbone\.conv1\.weight, backbone\.bn1\.\* +3 +9,536 +(\S+) +(\S+) +0\.05 +1 +0\n', out)
+    stem = re.search(r'\n0 +backbone\.conv1\.weight, backbone\.bn1\.\* +3 +4,768 +(\S+) +(\S+) +0\.05 +1 +0\n', out)
     assert stem and float(stem.group(2)) == pytest.approx(0.5 * 0.9 ** 9, rel=1e-3), out[-6000:]
     # the freeze schedule: layer1 frozen for iterations 1-2, then trained
-    assert re.search(r'FreezeScheduleHook: froze backbone\.layer1 \(12 tensors, 147,968 parameters, 4 BatchNorm '
+    assert re.search(r'FreezeScheduleHook: froze backbone\.layer1 \(12 tensors, 37,120 parameters, 4 BatchNorm '
                      r'layers in eval mode\) at epoch 0, iteration 0, until iteration 2', out)
     assert 'FreezeScheduleHook: unfroze backbone.layer1 (12 tensors) at epoch 0, iteration 2' in out
     # class-wise metrics: scalars for the vis backend and the chart
