@@ -83,21 +83,27 @@ class ArrayCOCOeval(COCOeval):
         ``accumulate`` with the parameters of ``evaluate``)."""
         if self._matches is None:
             raise RuntimeError('ArrayCOCOeval: run evaluate() before accumulate()')
-        p = self.params if p is None else p
+        if p is not None and p is not self.params:
+            raise ValueError('ArrayCOCOeval.accumulate: only the parameters of evaluate() (p=None) are supported')
+        p = self.params
         p.catIds = p.catIds if p.useCats == 1 else [-1]
         T, R, K, A, M = len(p.iouThrs), len(p.recThrs), len(p.catIds), len(p.areaRng), len(p.maxDets)
         precision, recall, scores = -np.ones((T, R, K, A, M)), -np.ones((T, K, A, M)), -np.ones((T, R, K, A, M))
         dg, mt = self._dg, self._matches
-        score = self.dts.scores[dg.keep]
         rank = np.arange(len(dg.keep)) - dg.start[dg.group]
         # per category, the concatenation in image order (each image's detections by rank) stably sorted by
         # score, i.e. ordered by (score descending, image, rank)
-        order = np.lexsort((rank, dg.image, -score, dg.category))
+        order = np.lexsort((rank, dg.image, -self.dts.scores[dg.keep], dg.category))
         bounds = np.searchsorted(dg.category[order], np.arange(K + 1))
+        rank, score, tps, fps = rank[order], self.dts.scores[dg.keep][order], mt.tps[:, :, order], mt.fps[:, :, order]
         rec_thrs = np.asarray(p.recThrs)
         top = int(rank.max()) + 1 if len(rank) else 0
         for k in range(K):
-            block = order[bounds[k]:bounds[k + 1]]
+            areas = np.flatnonzero(mt.npig[k] > 0)  # no ground truth: stays -1
+            if not len(areas):
+                continue
+            lo, hi = bounds[k], bounds[k + 1]
+            tps_k, fps_k = (tps, fps) if len(areas) == A else (tps[:, areas], fps[:, areas])
             done: dict[int, int] = {}  # max-dets cuts that keep the same detections give the same numbers
             for m, max_det in enumerate(p.maxDets):
                 cut = min(max_det, top)
@@ -107,32 +113,41 @@ class ArrayCOCOeval(COCOeval):
                     scores[:, :, k, :, m] = scores[:, :, k, :, done[cut]]
                     continue
                 done[cut] = m
-                sel = block[rank[block] < max_det]
-                for a in np.flatnonzero(mt.npig[k] > 0):  # no ground truth: stays -1
-                    out = _curve(mt.tps[:, a, sel], mt.fps[:, a, sel], int(mt.npig[k, a]), score[sel], rec_thrs)
-                    precision[:, :, k, a, m], recall[:, k, a, m], scores[:, :, k, a, m] = out
+                sel = slice(lo, hi) if cut == top else lo + np.flatnonzero(rank[lo:hi] < max_det)
+                pr, rc, ss = _curves(tps_k[:, :, sel], fps_k[:, :, sel], mt.npig[k, areas], score[sel], rec_thrs)
+                precision[:, :, k, areas, m] = pr.transpose(0, 2, 1)
+                recall[:, k, areas, m] = rc
+                scores[:, :, k, areas, m] = ss.transpose(0, 2, 1)
         self.eval = {'params': p, 'counts': [T, R, K, A, M],
                      'date': datetime.datetime.now().strftime('%Y-%m-%d %H:%M:%S'),
                      'precision': precision, 'recall': recall, 'scores': scores}
 
 
-def _curve(tps: np.ndarray, fps: np.ndarray, npig: int, dt_scores: np.ndarray,
-           rec_thrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Precision at the recall thresholds, final recall and scores, for each IoU threshold (rows of ``tps``),
-    as pycocotools' ``accumulate`` computes them for one category, area range and max-dets."""
-    n_thr, nd = tps.shape
-    precision, scores = np.zeros((n_thr, len(rec_thrs))), np.zeros((n_thr, len(rec_thrs)))
+def _curves(tps: np.ndarray, fps: np.ndarray, npig: np.ndarray, dt_scores: np.ndarray,
+            rec_thrs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What pycocotools' ``accumulate`` computes for one category and max-dets, for each IoU threshold and area
+    range (``tps``, ``fps``: (thresholds, area ranges, detections in score order); ``npig`` > 0 per area range).
+
+    Returns:
+        Precision at the recall thresholds and scores (thresholds, area ranges, recall thresholds), and the
+        final recall (thresholds, area ranges).
+    """
+    n_thr, n_area, nd = tps.shape
+    precision, scores = np.zeros((n_thr, n_area, len(rec_thrs))), np.zeros((n_thr, n_area, len(rec_thrs)))
     if nd == 0:
-        return precision, np.zeros(n_thr), scores
-    tp = np.cumsum(tps, axis=1).astype(dtype=float)
-    fp = np.cumsum(fps, axis=1).astype(dtype=float)
-    rc = tp / npig
+        return precision, np.zeros((n_thr, n_area)), scores
+    tp = np.cumsum(tps, axis=2).astype(dtype=float)
+    fp = np.cumsum(fps, axis=2).astype(dtype=float)
+    rc = tp / npig[:, None]  # the same division as pycocotools' tp / npig (an int, converted to float)
     pr = tp / (fp + tp + np.spacing(1))
-    pr = np.maximum.accumulate(pr[:, ::-1], axis=1)[:, ::-1]  # pycocotools' envelope: pr[i-1] = max(pr[i-1], pr[i])
+    pr = np.maximum.accumulate(pr[..., ::-1], axis=2)[..., ::-1]  # pycocotools: pr[i-1] = max(pr[i-1], pr[i])
+    inds = np.empty(precision.shape, np.int64)
     for t in range(n_thr):
-        inds = np.searchsorted(rc[t], rec_thrs, side='left')
-        # pycocotools fills q[ri] = pr[inds[ri]] until the first index past the end (an IndexError it catches)
-        valid = np.logical_and.accumulate(inds < nd)
-        precision[t, valid] = pr[t, inds[valid]]
-        scores[t, valid] = dt_scores[inds[valid]]
-    return precision, rc[:, -1], scores
+        for a in range(n_area):
+            inds[t, a] = np.searchsorted(rc[t, a], rec_thrs, side='left')
+    # pycocotools fills q[ri] = pr[inds[ri]] until the first index past the end (an IndexError it catches)
+    valid = np.logical_and.accumulate(inds < nd, axis=2)
+    inds = np.where(valid, inds, 0)
+    precision[valid] = np.take_along_axis(pr, inds, axis=2)[valid]
+    scores[valid] = dt_scores[inds][valid]
+    return precision, rc[:, :, -1], scores

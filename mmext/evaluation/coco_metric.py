@@ -18,7 +18,6 @@ full-precision summary (``stats``) or ``eval['precision']``.
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import os.path as osp
 import tempfile
@@ -31,13 +30,13 @@ from mmdet.registry import METRICS
 from mmengine.dist import broadcast_object_list, collect_results, is_main_process
 from mmengine.evaluator.metric import _to_cpu
 from mmengine.logging import MMLogger, print_log
-from terminaltables import AsciiTable
 
 from mmext.datasets.coco_file import paused_gc
 from mmext.errors import ConfigError, DatasetError
 from mmext.evaluation.array_cocoeval import ArrayCOCOeval
 from mmext.evaluation.coco_arrays import Unsupported, detections
 from mmext.evaluation.coco_backends import check_backend, evaluator, ground_truth
+from mmext.evaluation.coco_classwise import classwise_table, per_class_ap
 from mmext.evaluation.coco_results import json_content, write_results
 from mmext.registry import register
 
@@ -71,8 +70,8 @@ class FastCocoMetric(CocoMetric):
         self.backend = check_backend(backend)
         if kwargs.get('use_mp_eval') and backend != 'pycocotools':
             raise ConfigError(f"FastCocoMetric: use_mp_eval=True is pycocotools' multi-process mode and does not "
-                              f"apply to backend='{backend}'; drop use_mp_eval (the default backend 'mmext' is faster than "
-                              f"it) or set backend='pycocotools'.")
+                              f"apply to backend='{backend}'; drop use_mp_eval (the default backend 'mmext' is faster "
+                              f"than it) or set backend='pycocotools'.")
         super().__init__(*args, **kwargs)
         self.last_evals: dict[str, Any] = {}
         self._backend_gt: tuple[int, Any] | None = None  # (id of the mmdet COCO it was made from, object)
@@ -230,8 +229,8 @@ class FastCocoMetric(CocoMetric):
         img_ids = self._coco_api.getImgIds()
         unknown = np.setdiff1d(dts.image_ids, np.asarray(img_ids, np.int64))
         if len(unknown):  # pycocotools' loadRes refuses them too ("Results do not correspond to current coco set")
-            raise DatasetError(f'FastCocoMetric: the results hold image ids that are not in the ground truth '
-                               f'({len(unknown)} ids, e.g. {unknown[:5].tolist()}); evaluate with the annotation '
+            raise DatasetError(f'FastCocoMetric: the results hold image ids that are not in the ground truth: '
+                               f'{unknown[:5].tolist()} ({len(unknown)} in all); evaluate with the annotation '
                                f'file (ann_file) of the dataset that was predicted.')
         return ArrayCOCOeval(gts, dts, iou_type, img_ids, self._coco_api.getCatIds())
 
@@ -260,31 +259,8 @@ class FastCocoMetric(CocoMetric):
         if len(self.cat_ids) != table.shape[0]:
             raise RuntimeError(f'{metric}: {table.shape[0]} classes evaluated, {len(self.cat_ids)} expected')
         names = [self._coco_api.loadCats(cat_id)[0]['name'] for cat_id in self.cat_ids]
-        rows = [[name] + [f'{round(v, 3)}' for v in row] for name, row in zip(names, table)]
-        columns = len(rows[0])
-        flat = list(itertools.chain(*rows))
-        headers = ['category', 'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l']
-        table_data = [headers] + list(itertools.zip_longest(*[flat[i::columns] for i in range(columns)]))
-        logger.info('\n' + AsciiTable(table_data).table)
+        logger.info('\n' + classwise_table(names, table))
         return {f'{name}_precision': round(row[0], 3) for name, row in zip(names, table)}
-
-
-def per_class_ap(precision: np.ndarray) -> np.ndarray:
-    """Per-class AP from COCOeval's ``eval['precision']`` ([iou, recall, class, area, max dets]).
-
-    Returns:
-        An array (classes x 6): AP over all IoUs, AP@0.5, AP@0.75, AP small, medium, large (largest max-dets
-        setting); NaN where a class has no ground truth in that column.
-    """
-    columns = [(slice(None), 0), (0, 0), (5, 0), (slice(None), 1), (slice(None), 2), (slice(None), 3)]
-    out = np.full((precision.shape[2], len(columns)), np.nan)
-    for k in range(precision.shape[2]):
-        for c, (iou, area) in enumerate(columns):
-            values = precision[iou, :, k, area, -1]
-            values = values[values > -1]
-            if values.size:
-                out[k, c] = np.mean(values)
-    return out
 
 
 class _Inputs:
