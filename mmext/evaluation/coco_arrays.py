@@ -110,7 +110,7 @@ def detections(preds: Sequence[dict], cat_ids: Sequence[int], with_masks: bool) 
         The detections, in mmdet's results order.
 
     Raises:
-        Unsupported: Non-finite boxes or scores, or non-integer image ids.
+        Unsupported: Non-finite boxes or scores, non-integer image ids, or masks other than compressed RLEs.
     """
     image_ids, boxes, scores, labels, masks = [], [], [], [], []
     for idx, result in enumerate(preds):
@@ -127,6 +127,8 @@ def detections(preds: Sequence[dict], cat_ids: Sequence[int], with_masks: bool) 
     label = np.concatenate(labels).astype(np.int64) if labels else np.zeros(0, np.int64)
     n = len(label)
     if with_masks:
+        if not all(isinstance(m, dict) and isinstance(m.get('counts'), (bytes, str)) for m in masks):
+            raise Unsupported('masks that are not compressed RLEs')
         areas = mask_areas(masks)  # loadRes: maskUtils.area
     else:
         areas = xywh[:, 2] * xywh[:, 3]  # loadRes: bb[2] * bb[3]

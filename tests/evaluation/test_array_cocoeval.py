@@ -172,6 +172,9 @@ def test_what_the_arrays_cannot_hold_is_refused():
     bad = [dict(p, scores=np.full(len(p['scores']), np.nan, np.float32)) for p in preds]
     with pytest.raises(Unsupported, match='scores'):
         detections(bad, cat_ids, False)
+    polygons = [dict(p, masks=[[0.0, 0.0, 5.0, 0.0, 5.0, 5.0]] * len(p['labels'])) for p in preds]
+    with pytest.raises(Unsupported, match='compressed RLEs'):
+        detections(polygons, cat_ids, True)
     twice = dict(dataset, annotations=dataset['annotations'] + dataset['annotations'][:1])
     with pytest.raises(Unsupported, match='not unique'):
         ground_truth(_coco(twice))
