@@ -18,6 +18,8 @@ import numpy as np
 
 from mmext.evaluation.coco_arrays import Objects
 
+PAIRS_AT_ONCE = 1 << 22  # (detection, ground truth) pairs made at a time: bounds the memory of pairs()
+
 
 @dataclass
 class Groups:
@@ -58,6 +60,9 @@ def group(objs: Objects, img_ids: np.ndarray, cat_ids: np.ndarray, use_cats: boo
         use_cats: Group by category too.
         scores: The detection scores (None for ground truth).
         limit: Keep at most this many objects per group (pycocotools' ``maxDets[-1]`` for detections).
+
+    Returns:
+        The kept objects and their groups.
     """
     img, in_img = _positions(objs.image_ids, img_ids)
     if use_cats:
@@ -99,41 +104,46 @@ def pairs(dts: Objects, dg: Groups, gts: Objects, gg: Groups, iou_type: str,
           min_iou: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every (detection, ground truth) pair of the same group whose IoU reaches ``min_iou``.
 
+    The pairs are made a few million at a time (e.g. 1,000 proposals per image against every object of the
+    image), and only those that can match are kept.
+
     Returns:
         Positions in ``dg.keep`` and ``gg.keep`` of the pairs (detection-major, ground truths in group order),
         and their IoUs.
     """
     n_gt = (gg.start[1:] - gg.start[:-1])[dg.group]
-    total = int(n_gt.sum())
-    d = np.repeat(np.arange(len(dg.keep)), n_gt)
-    first = np.repeat(np.cumsum(n_gt) - n_gt, n_gt)
-    g = np.repeat(gg.start[dg.group], n_gt) + np.arange(total) - first
-    if iou_type == 'bbox':
-        iou = box_iou(dts.boxes[dg.keep[d]], gts.boxes[gg.keep[g]], gts.crowd[gg.keep[g]])
-    else:
-        iou = _mask_iou(dts, dg, gts, gg, total)
-    hit = iou >= min_iou
-    return d[hit], g[hit], iou[hit]
+    ends = np.cumsum(n_gt)
+    found = [(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))]
+    lo = 0
+    while lo < len(n_gt):
+        base = ends[lo - 1] if lo else 0
+        hi = max(int(np.searchsorted(ends, base + PAIRS_AT_ONCE, side='right')), lo + 1)
+        counts = n_gt[lo:hi]
+        d = np.repeat(np.arange(lo, hi), counts)
+        g = np.repeat(gg.start[dg.group[lo:hi]] - (np.cumsum(counts) - counts), counts) + np.arange(len(d))
+        if iou_type == 'bbox':
+            iou = box_iou(dts.boxes[dg.keep[d]], gts.boxes[gg.keep[g]], gts.crowd[gg.keep[g]])
+        else:
+            iou = _mask_iou(dts, dg, gts, gg, d, g)
+        hit = iou >= min_iou
+        found.append((d[hit], g[hit], iou[hit]))
+        lo = hi
+    d, g, iou = (np.concatenate(x) for x in zip(*found))
+    return d, g, iou
 
 
-def _mask_iou(dts: Objects, dg: Groups, gts: Objects, gg: Groups, total: int) -> np.ndarray:
-    """``maskUtils.iou`` per group with both detections and ground truths, flattened as :func:`pairs` lists."""
+def _mask_iou(dts: Objects, dg: Groups, gts: Objects, gg: Groups, d: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """``maskUtils.iou`` of the pairs ``d``, ``g`` (as :func:`pairs` lists them), one call per group."""
     from pycocotools import mask as mask_utils
     dt_masks, gt_masks = dts.masks_of(), gts.masks_of()
-    out = np.zeros(total)
-    d_count = dg.start[1:] - dg.start[:-1]
-    g_count = gg.start[1:] - gg.start[:-1]
-    offset = 0
-    for grp in np.flatnonzero(d_count > 0):  # groups in order, as pairs() lists them
-        nd, ng = d_count[grp], g_count[grp]
-        if ng == 0:
-            continue
-        d_idx = dg.keep[dg.start[grp]:dg.start[grp + 1]]
-        g_idx = gg.keep[gg.start[grp]:gg.start[grp + 1]]
+    out = np.zeros(len(d))
+    runs = np.flatnonzero(np.diff(dg.group[d], prepend=-1, append=-1))  # where the group changes
+    for s, e in zip(runs[:-1], runs[1:]):
+        d_idx = dg.keep[np.unique(d[s:e])]
+        g_idx = gg.keep[g[s:s + (e - s) // len(d_idx)]]
         iou = mask_utils.iou([dt_masks[i] for i in d_idx], [gt_masks[i] for i in g_idx],
                              gts.crowd[g_idx].astype(np.uint8).tolist())
-        out[offset:offset + nd * ng] = np.asarray(iou).reshape(-1)
-        offset += nd * ng
+        out[s:e] = np.asarray(iou).reshape(-1)
     return out
 
 

@@ -135,9 +135,8 @@ def assert_identical(ours, ref) -> None:
     assert ours.params.catIds == ref.params.catIds and ours.params.imgIds == ref.params.imgIds
 
 
-@pytest.mark.parametrize('segm', [False, True], ids=['bbox', 'segm'])
-def test_randomised_cases_equal_pycocotools(segm):
-    for seed in range(300 if not segm else 150):
+def _check_cases(seeds: range, segm: bool) -> None:
+    for seed in seeds:
         dataset, preds = make_case(seed, segm)
         cat_ids = [c['id'] for c in dataset['categories']]
         img_ids = [i['id'] for i in dataset['images']]
@@ -148,6 +147,18 @@ def test_randomised_cases_equal_pycocotools(segm):
         ours = _run(ArrayCOCOeval(ground_truth(_coco(dataset)), detections(preds, cat_ids, segm), iou_type,
                                   img_ids, cat_ids), p, img_ids, cat_ids)
         assert_identical(ours, ref)
+
+
+@pytest.mark.parametrize('segm', [False, True], ids=['bbox', 'segm'])
+def test_randomised_cases_equal_pycocotools(segm):
+    _check_cases(range(300 if not segm else 150), segm)
+
+
+@pytest.mark.parametrize('segm', [False, True], ids=['bbox', 'segm'])
+def test_pairs_made_a_few_at_a_time_give_the_same_numbers(segm, monkeypatch):
+    from mmext.evaluation import coco_match
+    monkeypatch.setattr(coco_match, 'PAIRS_AT_ONCE', 5)  # a group's pairs split over several chunks
+    _check_cases(range(500, 530), segm)
 
 
 def test_coco_like_case_equals_pycocotools():
