@@ -183,7 +183,7 @@ def match(dts: Objects, dg: Groups, gts: Objects, gg: Groups, iou_thrs: np.ndarr
     pcrowd, prank = gt_crowd[pg], rank[pd]
     g_state, d_state = area * n_gt + pg, area * n_dt + pd
     taken = np.zeros((n_thr, n_area * n_gt), bool)  # gtm > 0
-    dt_gt = np.full((n_thr, n_area * n_dt), -1, np.int64)  # the matched ground truth (position in gg.keep)
+    dt_gt = np.full((n_thr, n_area * n_dt), -1, np.int32)  # the matched ground truth (position in gg.keep)
     dt_ig = np.zeros((n_thr, n_area * n_dt), bool)  # matched to an ignored ground truth
     new_segment = np.ones(len(pd), bool)
     new_segment[1:] = d_state[1:] != d_state[:-1]
