@@ -57,7 +57,12 @@ class ArrayCOCOeval(COCOeval):
         self._matches: Any = None
 
     def evaluate(self) -> None:
-        """Match the detections (pycocotools' ``evaluate``; parameters normalised the same way)."""
+        """Match the detections (pycocotools' ``evaluate``; parameters normalised the same way).
+
+        Raises:
+            Unsupported: Ids that are not integers, or a category repeated in ``params.catIds`` with
+                ``useCats=0``.
+        """
         p = self.params
         if p.useSegm is not None:
             p.iouType = 'segm' if p.useSegm == 1 else 'bbox'
@@ -67,8 +72,11 @@ class ArrayCOCOeval(COCOeval):
         elif len(set(p.catIds)) != len(p.catIds):
             raise Unsupported('repeated category ids with useCats=0')  # pycocotools would gather them twice
         p.maxDets = sorted(p.maxDets)
-        img_ids = np.asarray(p.imgIds, np.int64).reshape(-1)
-        cat_ids = np.asarray(p.catIds, np.int64).reshape(-1)
+        try:
+            img_ids = np.asarray(p.imgIds, np.int64).reshape(-1)
+            cat_ids = np.asarray(p.catIds, np.int64).reshape(-1)
+        except (TypeError, ValueError, OverflowError) as err:
+            raise Unsupported(f'image or category ids that are not integers ({err})') from None
         limit = p.maxDets[-1]
         self._dg = group(self.dts, img_ids, cat_ids, bool(p.useCats), self.dts.scores, limit)
         self._gg = group(self.gts, img_ids, cat_ids, bool(p.useCats), None)

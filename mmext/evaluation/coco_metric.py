@@ -196,15 +196,16 @@ class FastCocoMetric(CocoMetric):
     def _evaluate(self, metric: str, inputs: '_Inputs', logger: MMLogger) -> Any | None:
         """Evaluate, accumulate and summarise one metric with the backend; None when there is no detection."""
         iou_type = 'bbox' if metric == 'proposal' else metric
-        coco_eval = None
         if self.backend == 'mmext':
             try:
-                coco_eval = self._array_evaluator(iou_type, inputs)
+                return self._run(metric, self._array_evaluator(iou_type, inputs))
             except Unsupported as why:  # only pycocotools' per-object code handles it: use that
                 logger.warning(f"FastCocoMetric: evaluating {metric} with pycocotools, as backend 'mmext' does "
                                f'not handle this input: {why}.')
-        if coco_eval is None:
-            coco_eval = self._dict_evaluator(metric, iou_type, inputs)
+        return self._run(metric, self._dict_evaluator(metric, iou_type, inputs))
+
+    def _run(self, metric: str, coco_eval: Any) -> Any | None:
+        """Set mmdet's parameters on a COCOeval-like object and run it (False: no detection, returns None)."""
         if coco_eval is False:
             return None
         coco_eval.params.catIds = self.cat_ids

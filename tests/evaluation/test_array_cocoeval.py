@@ -189,5 +189,12 @@ def test_what_the_arrays_cannot_hold_is_refused():
     twice = dict(dataset, annotations=dataset['annotations'] + dataset['annotations'][:1])
     with pytest.raises(Unsupported, match='not unique'):
         ground_truth(_coco(twice))
+    evaluator = ArrayCOCOeval(ground_truth(_coco(dataset)), detections(preds, cat_ids, False), 'bbox', [], [])
+    evaluator.params.useCats, evaluator.params.catIds = 0, cat_ids + cat_ids[:1]
+    with pytest.raises(Unsupported, match='repeated category ids'):
+        evaluator.evaluate()
+    evaluator.params.catIds, evaluator.params.imgIds = cat_ids, ['a', 'b']
+    with pytest.raises(Unsupported, match='not integers'):
+        evaluator.evaluate()
     with pytest.raises(Unsupported, match='keypoints'):
         ArrayCOCOeval(ground_truth(_coco(dataset)), detections(preds, cat_ids, False), 'keypoints', [], [])
