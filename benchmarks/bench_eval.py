@@ -1,21 +1,32 @@
-"""COCO evaluation: mmext's ``FastCocoMetric(backend='faster-coco-eval')`` vs mmdet's ``CocoMetric`` (pycocotools).
+"""COCO evaluation: mmext's ``FastCocoMetric`` (each backend) vs mmdet's ``CocoMetric`` (pycocotools).
 
 Ground truth: a synthetic COCO-like file (:mod:`benchmarks.coco_synth`; 5,000 images, 80 classes). Detections:
 100 per image made from the ground truth with noise (jittered copies of the objects, some with the wrong class,
 and random false positives), as ``CocoMetric.process`` stores them. Timed end to end from the processed results:
-``metric.evaluate()`` = results converted and dumped to json, reloaded, ``loadRes``, evaluate, accumulate,
-summarise, and the per-class table (``classwise=True``). Both metrics are built (and read the annotation file)
-outside the timing, as a validation loop builds them once. Rounds alternate anchor and mmext.
+``metric.evaluate()``, i.e. for the anchor the results converted and dumped to json, reloaded, ``loadRes``,
+evaluate, accumulate, summarise, and the per-class table (``classwise=True``); for mmext whatever its backend
+does from the same results to the same metrics. The contenders (:data:`CONTENDERS`):
 
-Correctness: the 12 summary numbers and the per-class APs (6 columns x 80 classes) of faster-coco-eval are
-compared at full precision with those of pycocotools on the same results (one extra, untimed pycocotools run
-through ``FastCocoMetric(backend='pycocotools')``, which ``tests/evaluation`` shows equal to mmdet's metric), and
-the rounded numbers mmdet's metric returns are compared with mmext's.
+- ``mmext``: the default backend (numpy arrays straight from the results; no results file, since without
+  ``outfile_prefix`` mmdet's file only lives in a temporary directory);
+- ``mmext + files``: the same with ``outfile_prefix`` set, so the results files are written (byte for byte
+  mmdet's) inside the timing;
+- ``faster-coco-eval``: the optional backend.
+
+Every metric is built (and reads the annotation file) outside the timing, as a validation loop builds it once.
+Rounds alternate anchor and contenders.
+
+Correctness: for each backend, the 12 summary numbers, the precision and recall arrays and the per-class APs
+(6 columns x 80 classes) are compared at full precision with pycocotools' on the same results (one extra,
+untimed run of ``FastCocoMetric(backend='pycocotools')``, which ``tests/evaluation`` shows equal to mmdet's
+metric), and the rounded numbers mmdet's metric returns are compared with the backend's.
 """
 from __future__ import annotations
 
 import contextlib
 import io
+import os
+import tempfile
 import time
 
 import numpy as np
@@ -24,6 +35,10 @@ from benchmarks.common import Row, interleaved, load_average, speedup_row
 from benchmarks.coco_synth import COCO_CAT_IDS, coco_class_names, coco_like_file
 
 GOAL = 6.0
+ANCHOR = 'anchor'
+# what is timed against the anchor: name -> (FastCocoMetric backend, results files written)
+CONTENDERS = {'mmext': ('mmext', False), 'mmext + files': ('mmext', True),
+              'faster-coco-eval': ('faster-coco-eval', False)}
 
 
 def make_results(gt: dict, dets_per_image: int = 100, with_masks: bool = False, seed: int = 0) -> list:
@@ -77,14 +92,13 @@ def _fresh(results: list) -> list:
     return [(g, dict(p, masks=[dict(m) for m in p['masks']]) if 'masks' in p else p) for g, p in results]
 
 
-def _metric(kind: str, ann_file: str, metric: str, backend: str | None = None):
+def _metric(ann_file: str, metric: str, backend: str | None, outfile_prefix: str | None = None):
+    """mmdet's ``CocoMetric`` (``backend`` None: the anchor) or ``FastCocoMetric`` with ``backend``."""
     from mmdet.evaluation.metrics import CocoMetric
     from mmext.evaluation import FastCocoMetric
+    kwargs = dict(ann_file=ann_file, metric=metric, classwise=True, outfile_prefix=outfile_prefix)
     with contextlib.redirect_stdout(io.StringIO()):
-        if kind == 'anchor':
-            m = CocoMetric(ann_file=ann_file, metric=metric, classwise=True)
-        else:
-            m = FastCocoMetric(ann_file=ann_file, metric=metric, classwise=True, backend=backend)
+        m = CocoMetric(**kwargs) if backend is None else FastCocoMetric(**kwargs, backend=backend)
     m.dataset_meta = dict(classes=coco_class_names())
     return m
 
@@ -96,41 +110,56 @@ def _evaluate(metric, results: list) -> dict:
 
 
 def compare(name: str, ann_file: str, results: list, repeats: int) -> list[Row]:
-    """Time anchor and mmext on the same results, then check that the numbers are the same."""
-    from mmext.evaluation.coco_metric import per_class_ap
+    """Time the anchor and each backend on the same results, then check their numbers against pycocotools'."""
+    from mmext.evaluation.coco_classwise import per_class_ap
     out: dict[str, dict] = {}
     made: dict[str, object] = {}
+    files = tempfile.TemporaryDirectory()
 
-    def timed(kind: str, backend: str | None):
+    def timed(key: str, backend: str | None, keep_files: bool = False):
         def run() -> float:
-            metric = _metric(kind, ann_file, name, backend)  # built untimed, as a validation loop builds it once
+            prefix = os.path.join(files.name, key.replace(' ', '_')) if keep_files else None
+            metric = _metric(ann_file, name, backend, prefix)  # built untimed: a validation loop builds it once
             metric.results = _fresh(results)
             start = time.perf_counter()
-            out[kind] = _evaluate(metric, results)
+            out[key] = _evaluate(metric, results)
             elapsed = time.perf_counter() - start
-            made[kind] = metric
+            made[key] = metric
             return elapsed
         return run
 
-    times = interleaved({'anchor': timed('anchor', None), 'mmext': timed('mmext', 'faster-coco-eval')}, repeats)
-    reference = _metric('ref', ann_file, name, 'pycocotools')
+    cases = {ANCHOR: timed(ANCHOR, None)}
+    cases.update({key: timed(key, backend, keep) for key, (backend, keep) in CONTENDERS.items()})
+    times = interleaved(cases, repeats)
+    files.cleanup()
+    reference = _metric(ann_file, name, 'pycocotools')  # untimed: the full-precision numbers of pycocotools
     reference.results = _fresh(results)
     _evaluate(reference, results)
-    ref_eval, fast_eval = reference.last_evals[name], made['mmext'].last_evals[name]
-    stats_diff = float(np.max(np.abs(np.asarray(ref_eval.stats[:12]) - np.asarray(fast_eval.stats[:12]))))
-    ref_ap, fast_ap = per_class_ap(ref_eval.eval['precision']), per_class_ap(fast_eval.eval['precision'])
-    ap_diff = float(np.nanmax(np.abs(ref_ap - fast_ap)))
-    same_nan = np.array_equal(np.isnan(ref_ap), np.isnan(fast_ap))
-    same_rounded = _same_numbers(out['anchor'], out['mmext'])
+    ref_eval = reference.last_evals[name]
+    ref_ap = per_class_ap(ref_eval.eval['precision'])
     size = f'{len(results)} img x 100 det'
-    speed = speedup_row(f'COCO eval {name}, {size} (end to end)', times['mmext'], times['anchor'], GOAL,
-                        f'FastCocoMetric(faster-coco-eval) vs CocoMetric; {load_average()}')
-    identical = stats_diff == 0 and ap_diff == 0 and same_nan and same_rounded
-    numbers = Row(f'COCO eval {name}: numbers vs pycocotools', f'max|d| {max(stats_diff, ap_diff):.2g}', '0', None,
-                  'identical', identical,
-                  f'12 stats max|d|={stats_diff:.2g}, {ref_ap.size} per-class APs max|d|={ap_diff:.2g}; '
-                  f'3-decimal metrics returned by both metrics equal: {same_rounded}')
-    return [speed, numbers]
+    found = []
+    for key, (backend, keep) in CONTENDERS.items():
+        what = 'results files written (outfile_prefix)' if keep else 'no outfile_prefix'
+        found.append(speedup_row(f'COCO eval {name}, {size}, end to end: backend {key}', times[key],
+                                 times[ANCHOR], GOAL, f'FastCocoMetric(backend={backend!r}) vs CocoMetric '
+                                 f'(pycocotools), {what}; {load_average()}'))
+        if keep:
+            continue
+        fast_eval = made[key].last_evals[name]
+        stats_diff = float(np.max(np.abs(np.asarray(ref_eval.stats[:12]) - np.asarray(fast_eval.stats[:12]))))
+        fast_ap = per_class_ap(fast_eval.eval['precision'])
+        ap_diff = float(np.nanmax(np.abs(ref_ap - fast_ap)))
+        same_arrays = all(np.array_equal(ref_eval.eval[k], fast_eval.eval[k]) for k in ('precision', 'recall'))
+        same_rounded = _same_numbers(out[ANCHOR], out[key])
+        identical = (np.array_equal(ref_eval.stats, fast_eval.stats) and same_arrays and same_rounded
+                     and np.array_equal(ref_ap, fast_ap, equal_nan=True))
+        found.append(Row(f'COCO eval {name}: numbers of backend {key} vs pycocotools',
+                         f'max|d| {max(stats_diff, ap_diff):.2g}', '0', None, 'identical', identical,
+                         f'12 stats max|d|={stats_diff:.2g}, {ref_ap.size} per-class APs max|d|={ap_diff:.2g}, '
+                         f'precision/recall arrays equal: {same_arrays}; 3-decimal metrics returned equal to '
+                         f"mmdet's: {same_rounded}"))
+    return found
 
 
 def _same_numbers(a: dict, b: dict) -> bool:

@@ -1,13 +1,16 @@
 """``FastCocoMetric``: mmdet's ``CocoMetric`` with a selectable evaluation backend and a fast results dump.
 
-mmdet's ``CocoMetric`` always evaluates with pycocotools, whose Python matching loop takes most of a COCO-size
-validation, and writes its results file with ``json.dump`` (a pure-Python encoder). This subclass takes the same
-arguments, computes the same numbers under the same keys, and writes the same results files, with:
+mmdet's ``CocoMetric`` always evaluates with pycocotools, whose Python loops over images and detections take
+most of a COCO-size validation, and goes through a json file: one dict per detection, written with ``json.dump``
+(a pure-Python encoder) and read back. This subclass takes the same arguments, computes the same numbers under
+the same keys, and writes the same results files (where they are kept), with:
 
-- ``backend='faster-coco-eval'`` (see :mod:`mmext.evaluation.coco_backends`): the same numbers in a fraction of
-  the time;
-- the results converted to COCO's json a whole image at a time and encoded by json's C encoder, and evaluated
-  from memory rather than read back from the file just written (same values: json keeps floats exactly);
+- ``backend='mmext'`` (the default; see :mod:`mmext.evaluation.coco_backends`): pycocotools' numbers, bit for
+  bit, computed on numpy arrays made straight from the results: no per-detection dict, no json, no ``loadRes``;
+- the results files written only when ``outfile_prefix`` is given (mmdet also writes them to a temporary
+  directory it deletes), a whole image at a time with json's C encoder; the dict backends evaluate the same
+  content from memory rather than read back from a file (same values: json keeps floats exactly);
+- mmengine's per-value walk over the results (``_to_cpu``) skipped for the mask lists, which hold no tensor;
 - Python's cyclic garbage collector paused while it runs.
 
 The evaluation objects of the last run are kept in ``last_evals`` (metric -> COCOeval), for callers that want the
@@ -15,8 +18,7 @@ full-precision summary (``stats``) or ``eval['precision']``.
 """
 from __future__ import annotations
 
-import itertools
-import json
+import logging
 import os.path as osp
 import tempfile
 from collections import OrderedDict
@@ -25,16 +27,20 @@ from typing import Any, Sequence
 import numpy as np
 from mmdet.evaluation.metrics import CocoMetric
 from mmdet.registry import METRICS
-from mmengine.fileio import put_text
-from mmengine.logging import MMLogger
-from terminaltables import AsciiTable
+from mmengine.dist import broadcast_object_list, collect_results, is_main_process
+from mmengine.evaluator.metric import _to_cpu
+from mmengine.logging import MMLogger, print_log
 
 from mmext.datasets.coco_file import paused_gc
-from mmext.errors import ConfigError
+from mmext.errors import ConfigError, DatasetError
+from mmext.evaluation.array_cocoeval import ArrayCOCOeval
+from mmext.evaluation.coco_arrays import Unsupported, detections
 from mmext.evaluation.coco_backends import check_backend, evaluator, ground_truth
+from mmext.evaluation.coco_classwise import classwise_table, per_class_ap
+from mmext.evaluation.coco_results import json_content, write_results
 from mmext.registry import register
 
-DEFAULT_BACKEND = 'pycocotools'
+DEFAULT_BACKEND = 'mmext'
 # index of each summary number in COCOeval.stats (as mmdet's CocoMetric names them)
 STAT_NAMES = ('mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l', 'AR@100', 'AR@300', 'AR@1000', 'AR_s@1000',
               'AR_m@1000', 'AR_l@1000')
@@ -45,7 +51,9 @@ class FastCocoMetric(CocoMetric):
     """COCO bbox / segm / proposal metric with a choice of evaluation backend.
 
     Args:
-        backend: ``'pycocotools'`` (the reference) or ``'faster-coco-eval'``. Defaults to ``'pycocotools'``.
+        backend: ``'mmext'`` (pycocotools' numbers, bit for bit, on numpy arrays), ``'pycocotools'`` (the
+            reference) or ``'faster-coco-eval'`` (differs in the last bits); see
+            :mod:`mmext.evaluation.coco_backends`. Defaults to ``'mmext'``.
         **kwargs: mmdet ``CocoMetric`` arguments (``ann_file``, ``metric``, ``classwise``, ``proposal_nums``,
             ``iou_thrs``, ``metric_items``, ``format_only``, ``outfile_prefix``, ``backend_args``, ``prefix``,
             ``sort_categories``, ``use_mp_eval`` (pycocotools only), ...).
@@ -54,7 +62,7 @@ class FastCocoMetric(CocoMetric):
         ConfigError: Unknown or uninstalled backend, or ``use_mp_eval`` with a backend other than pycocotools.
 
     Example:
-        >>> val_evaluator = dict(type='FastCocoMetric', backend='faster-coco-eval',
+        >>> val_evaluator = dict(type='FastCocoMetric',  # backend='mmext'
         ...                      ann_file='data/mine/annotations/val.json', metric=['bbox', 'segm'])
     """
 
@@ -62,7 +70,8 @@ class FastCocoMetric(CocoMetric):
         self.backend = check_backend(backend)
         if kwargs.get('use_mp_eval') and backend != 'pycocotools':
             raise ConfigError(f"FastCocoMetric: use_mp_eval=True is pycocotools' multi-process mode and does not "
-                              f"apply to backend='{backend}'; drop use_mp_eval.")
+                              f"apply to backend='{backend}'; drop use_mp_eval (the default backend 'mmext' is faster "
+                              f"than it) or set backend='pycocotools'.")
         super().__init__(*args, **kwargs)
         self.last_evals: dict[str, Any] = {}
         self._backend_gt: tuple[int, Any] | None = None  # (id of the mmdet COCO it was made from, object)
@@ -79,35 +88,28 @@ class FastCocoMetric(CocoMetric):
         Returns:
             ``{'bbox': path, 'proposal': path[, 'segm': path]}``.
         """
-        return self._dump_results(results, outfile_prefix)[0]
+        return write_results(json_content(results, self.cat_ids), outfile_prefix)
 
-    def _dump_results(self, results: Sequence[dict], outfile_prefix: str) -> tuple[dict, dict]:
-        """Write the results files; return their paths and their content (metric -> list of dicts)."""
-        with_masks = 'masks' in results[0]
-        bbox_json, segm_json = [], []
-        cat_ids = list(self.cat_ids)
-        for idx, result in enumerate(results):
-            image_id = result.get('img_id', idx)
-            # float64 before subtracting, as mmdet does (``ndarray.tolist`` of float32 boxes, then Python floats)
-            xyxy = np.asarray(result['bboxes']).astype(np.float64).reshape(-1, 4)
-            xywh = np.concatenate([xyxy[:, :2], xyxy[:, 2:] - xyxy[:, :2]], axis=1).tolist()
-            labels = np.asarray(result['labels']).tolist()
-            scores = np.asarray(result['scores']).astype(np.float64).tolist()
-            bbox_json += [dict(image_id=image_id, bbox=box, score=score, category_id=cat_ids[label])
-                          for box, score, label in zip(xywh, scores, labels)]
-            if with_masks:
-                mask_scores = np.asarray(result.get('mask_scores', result['scores'])).astype(np.float64).tolist()
-                segm_json += [dict(image_id=image_id, bbox=box, score=score, category_id=cat_ids[label],
-                                   segmentation=_text_rle(mask))
-                              for box, score, label, mask in zip(xywh, mask_scores, labels, result['masks'])]
-        files = dict(bbox=f'{outfile_prefix}.bbox.json', proposal=f'{outfile_prefix}.bbox.json')
-        # json.dumps uses the C encoder; json.dump (what mmengine's dump calls) encodes in Python, 3-5x slower
-        put_text(json.dumps(bbox_json), files['bbox'])
-        if with_masks:
-            files['segm'] = f'{outfile_prefix}.segm.json'
-            put_text(json.dumps(segm_json), files['segm'])
-        content = dict(bbox=bbox_json, proposal=bbox_json, **(dict(segm=segm_json) if with_masks else {}))
-        return files, content
+    def evaluate(self, size: int) -> dict:
+        """mmengine's ``BaseMetric.evaluate``, without its walk into every mask of every result.
+
+        mmengine moves every tensor of the results to the CPU by visiting each value, each RLE dict of each mask
+        included (about 0.4 s per 50,000 masks). ``process`` stores the masks as RLEs (bytes and ints): those
+        lists are passed as they are; everything else goes through mmengine's ``_to_cpu`` as before.
+        """
+        if not self.results:
+            print_log(f'{self.__class__.__name__} got empty `self.results`. Please ensure that the processed '
+                      'results are properly added into `self.results` in `process` method.',
+                      logger='current', level=logging.WARNING)
+        results = collect_results(self.results, size, self.collect_device,
+                                  **(dict(tmpdir=self.collect_dir) if self.collect_device == 'cpu' else {}))
+        metrics = [None]
+        if is_main_process():
+            found = self.compute_metrics(_to_cpu_but_masks(results))
+            metrics = [{'/'.join((self.prefix, k)) if self.prefix else k: v for k, v in found.items()}]
+        broadcast_object_list(metrics)
+        self.results.clear()
+        return metrics[0]
 
     def compute_metrics(self, results: list) -> dict[str, float]:
         """Compute the metrics from the processed results, as mmdet's ``CocoMetric`` does, with the backend.
@@ -141,13 +143,20 @@ class FastCocoMetric(CocoMetric):
             self.cat_ids = self._coco_api.get_cat_ids(cat_names=self.dataset_meta['classes'])
         if self.img_ids is None:
             self.img_ids = self._coco_api.get_img_ids()
-        _, content = self._dump_results(preds, outfile_prefix)
+        # mmdet always writes the results json, to a temporary directory when no outfile_prefix is given (and
+        # reads it back); here the files are written only where they are kept, and the 'mmext' backend
+        # evaluates from the result arrays without making the json content at all
+        content = None
+        if self.outfile_prefix is not None or self.backend != 'mmext':
+            content = json_content(preds, self.cat_ids)
+        if self.outfile_prefix is not None:
+            write_results(content, outfile_prefix)
         eval_results: dict[str, float] = OrderedDict()
         self.last_evals = {}
-        used: set[int] = set()
         if self.format_only:
             logger.info(f'results are saved in {osp.dirname(outfile_prefix)}')
             return eval_results
+        inputs = _Inputs(preds, content)
         for metric in self.metrics:
             logger.info(f'Evaluating {metric} ({self.backend})...')
             if metric == 'proposal_fast':
@@ -157,13 +166,9 @@ class FastCocoMetric(CocoMetric):
                 logger.info(''.join(f'\nAR@{num}\t{ar[i]:.4f}' for i, num in enumerate(self.proposal_nums)))
                 continue
             items = self._metric_items(metric)
-            if metric not in content:
+            if metric == 'segm' and 'masks' not in preds[0]:
                 raise KeyError(f'{metric} is not in results')
-            predictions = content[metric]
-            if id(predictions) in used:  # loadRes adds keys to each entry: a second metric on the list gets a copy
-                predictions = [dict(p) for p in predictions]
-            used.add(id(content[metric]))
-            coco_eval = self._evaluate(metric, predictions)
+            coco_eval = self._evaluate(metric, inputs, logger)
             if coco_eval is None:
                 logger.error('The testing results of the whole dataset is empty.')
                 break
@@ -188,17 +193,21 @@ class FastCocoMetric(CocoMetric):
             return list(self.metric_items)
         return list(STAT_NAMES[6:] if metric == 'proposal' else STAT_NAMES[:6])
 
-    def _evaluate(self, metric: str, predictions: list[dict]) -> Any | None:
-        """Evaluate, accumulate and summarise the results just written (``predictions``: their content; mmdet
-        reads the file back, which gives the same values), with the backend."""
+    def _evaluate(self, metric: str, inputs: '_Inputs', logger: MMLogger) -> Any | None:
+        """Evaluate, accumulate and summarise one metric with the backend; None when there is no detection."""
         iou_type = 'bbox' if metric == 'proposal' else metric
-        if not predictions:
+        if self.backend == 'mmext':
+            try:
+                return self._run(metric, self._array_evaluator(iou_type, inputs))
+            except Unsupported as why:  # only pycocotools' per-object code handles it: use that
+                logger.warning(f"FastCocoMetric: evaluating {metric} with pycocotools, as backend 'mmext' does "
+                               f'not handle this input: {why}.')
+        return self._run(metric, self._dict_evaluator(metric, iou_type, inputs))
+
+    def _run(self, metric: str, coco_eval: Any) -> Any | None:
+        """Set mmdet's parameters on a COCOeval-like object and run it (False: no detection, returns None)."""
+        if coco_eval is False:
             return None
-        if iou_type == 'segm':
-            for x in predictions:  # mask AP over mask areas, not box areas (as mmdet does)
-                x.pop('bbox')
-        coco_gt = self._gt()
-        coco_eval = evaluator(self.backend, coco_gt, coco_gt.loadRes(predictions), iou_type, self.use_mp_eval)
         coco_eval.params.catIds = self.cat_ids
         coco_eval.params.imgIds = self.img_ids
         coco_eval.params.maxDets = list(self.proposal_nums)
@@ -210,6 +219,40 @@ class FastCocoMetric(CocoMetric):
         coco_eval.summarize()
         return coco_eval
 
+    def _array_evaluator(self, iou_type: str, inputs: '_Inputs') -> Any:
+        """An :class:`ArrayCOCOeval` on the result arrays, or False when there is no detection."""
+        gts = self._gt()  # may raise Unsupported too
+        if iou_type not in inputs.arrays:
+            inputs.arrays[iou_type] = detections(inputs.preds, self.cat_ids, iou_type == 'segm')
+        dts = inputs.arrays[iou_type]
+        if not len(dts):
+            return False
+        img_ids = self._coco_api.getImgIds()
+        unknown = np.setdiff1d(dts.image_ids, np.asarray(img_ids, np.int64))
+        if len(unknown):  # pycocotools' loadRes refuses them too ("Results do not correspond to current coco set")
+            raise DatasetError(f'FastCocoMetric: the results hold image ids that are not in the ground truth: '
+                               f'{unknown[:5].tolist()} ({len(unknown)} in all); evaluate with the annotation '
+                               f'file (ann_file) of the dataset that was predicted.')
+        return ArrayCOCOeval(gts, dts, iou_type, img_ids, self._coco_api.getCatIds())
+
+    def _dict_evaluator(self, metric: str, iou_type: str, inputs: '_Inputs') -> Any:
+        """The COCOeval of pycocotools or faster-coco-eval on the json content (mmdet reads the file back, which
+        gives the same values), or False when there is no detection."""
+        if inputs.content is None:
+            inputs.content = json_content(inputs.preds, self.cat_ids)
+        predictions = inputs.content[metric]
+        if not predictions:
+            return False
+        if id(predictions) in inputs.used:  # loadRes adds keys to each entry: a second metric gets a copy
+            predictions = [dict(p) for p in predictions]
+        inputs.used.add(id(inputs.content[metric]))
+        if iou_type == 'segm':
+            for x in predictions:  # mask AP over mask areas, not box areas (as mmdet does)
+                x.pop('bbox')
+        backend = 'pycocotools' if self.backend == 'mmext' else self.backend
+        coco_gt = self._coco_api if backend == 'pycocotools' else self._gt()
+        return evaluator(backend, coco_gt, coco_gt.loadRes(predictions), iou_type, self.use_mp_eval)
+
     def _classwise(self, metric: str, coco_eval: Any, logger: MMLogger) -> dict[str, float]:
         """Per-class AP (all IoUs, @50, @75, small, medium, large), logged as mmdet's table; returns
         ``{'<class>_precision': AP}``."""
@@ -217,34 +260,23 @@ class FastCocoMetric(CocoMetric):
         if len(self.cat_ids) != table.shape[0]:
             raise RuntimeError(f'{metric}: {table.shape[0]} classes evaluated, {len(self.cat_ids)} expected')
         names = [self._coco_api.loadCats(cat_id)[0]['name'] for cat_id in self.cat_ids]
-        rows = [[name] + [f'{round(v, 3)}' for v in row] for name, row in zip(names, table)]
-        columns = len(rows[0])
-        flat = list(itertools.chain(*rows))
-        headers = ['category', 'mAP', 'mAP_50', 'mAP_75', 'mAP_s', 'mAP_m', 'mAP_l']
-        table_data = [headers] + list(itertools.zip_longest(*[flat[i::columns] for i in range(columns)]))
-        logger.info('\n' + AsciiTable(table_data).table)
+        logger.info('\n' + classwise_table(names, table))
         return {f'{name}_precision': round(row[0], 3) for name, row in zip(names, table)}
 
 
-def per_class_ap(precision: np.ndarray) -> np.ndarray:
-    """Per-class AP from COCOeval's ``eval['precision']`` ([iou, recall, class, area, max dets]).
+class _Inputs:
+    """What the metrics of one evaluation share: the results, their json content and arrays when made."""
 
-    Returns:
-        An array (classes x 6): AP over all IoUs, AP@0.5, AP@0.75, AP small, medium, large (largest max-dets
-        setting); NaN where a class has no ground truth in that column.
-    """
-    columns = [(slice(None), 0), (0, 0), (5, 0), (slice(None), 1), (slice(None), 2), (slice(None), 3)]
-    out = np.full((precision.shape[2], len(columns)), np.nan)
-    for k in range(precision.shape[2]):
-        for c, (iou, area) in enumerate(columns):
-            values = precision[iou, :, k, area, -1]
-            values = values[values > -1]
-            if values.size:
-                out[k, c] = np.mean(values)
-    return out
+    def __init__(self, preds: Sequence[dict], content: dict | None) -> None:
+        self.preds, self.content = preds, content
+        self.arrays: dict[str, Any] = {}
+        self.used: set[int] = set()  # json lists already given to a loadRes
 
 
-def _text_rle(mask: dict) -> dict:
-    """An RLE with its ``counts`` as text (json cannot hold bytes); the input is left unchanged."""
-    counts = mask['counts']
-    return dict(mask, counts=counts.decode() if isinstance(counts, bytes) else counts)
+def _to_cpu_but_masks(results: list) -> list:
+    """mmengine's ``_to_cpu`` over the ``(gt, prediction)`` pairs of ``process``, passing lists of masks (RLE
+    dicts: nothing to move) as they are."""
+    if not all(isinstance(r, tuple) and all(isinstance(part, dict) for part in r) for r in results):
+        return _to_cpu(results)
+    return [tuple({k: v if k == 'masks' and isinstance(v, list) else _to_cpu(v) for k, v in part.items()}
+                  for part in r) for r in results]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -13,9 +14,10 @@ from mmdet.registry import METRICS
 from pycocotools import mask as mask_utils
 
 import mmext  # noqa: F401  (registers FastCocoMetric)
-from mmext.errors import ConfigError, MmextError
+from mmext.errors import ConfigError, DatasetError, MmextError
 from mmext.evaluation import FastCocoMetric
-from mmext.evaluation.coco_metric import per_class_ap
+from mmext.evaluation.array_cocoeval import ArrayCOCOeval
+from mmext.evaluation.coco_classwise import per_class_ap
 
 CLASSES = ('cat', 'dog', 'bird', 'fish')  # 'fish' has no ground truth at all
 
@@ -67,21 +69,41 @@ def _run(metric, samples, prefix=None):
 
 
 def _kwargs(case, **extra):
-    return dict(ann_file=case['ann_file'], metric=['bbox', 'segm'], classwise=True, **extra)
+    return dict(dict(ann_file=case['ann_file'], metric=['bbox', 'segm'], classwise=True), **extra)
 
 
 def _same(a: dict, b: dict) -> bool:
     return a.keys() == b.keys() and all((np.isnan(a[k]) and np.isnan(b[k])) or a[k] == b[k] for k in a)
 
 
-def test_pycocotools_backend_gives_mmdets_numbers_and_files(case, tmp_path):
+@pytest.mark.parametrize('backend', ['mmext', 'pycocotools'])
+def test_exact_backends_give_mmdets_numbers_and_files(case, tmp_path, backend):
     anchor = _run(CocoMetric(**_kwargs(case, outfile_prefix=str(tmp_path / 'mmdet'))), case['samples'])
-    ours = _run(FastCocoMetric(**_kwargs(case, outfile_prefix=str(tmp_path / 'mmext'))), case['samples'])
+    ours = _run(FastCocoMetric(**_kwargs(case, outfile_prefix=str(tmp_path / 'mmext'), backend=backend)),
+                case['samples'])
     assert _same(anchor, ours)
     assert {'coco/bbox_mAP', 'coco/segm_mAP_l', 'coco/cat_precision', 'coco/fish_precision'} <= set(ours)
     assert 0 < ours['coco/bbox_mAP'] < 1
     for kind in ('bbox', 'segm'):  # the results files are byte for byte what mmdet writes
         assert (tmp_path / f'mmdet.{kind}.json').read_bytes() == (tmp_path / f'mmext.{kind}.json').read_bytes()
+
+
+def test_mmext_backend_is_bit_identical_to_pycocotools(case):
+    """Full precision: every precision / recall / score value, the 12 stats, the per-class APs (bbox, segm,
+    and proposal, which ignores categories)."""
+    kwargs = _kwargs(case, metric=['bbox', 'segm', 'proposal'])
+    ref = FastCocoMetric(**kwargs, backend='pycocotools')
+    ours = FastCocoMetric(**kwargs)
+    assert _same(_run(ref, case['samples']), _run(ours, case['samples']))
+    for kind in ('bbox', 'segm', 'proposal'):
+        r, o = ref.last_evals[kind], ours.last_evals[kind]
+        assert type(o) is ArrayCOCOeval and type(r) is not ArrayCOCOeval
+        for key in ('precision', 'recall', 'scores'):
+            assert np.array_equal(o.eval[key], r.eval[key]), (kind, key)
+        assert np.array_equal(o.stats, r.stats)
+        ap = per_class_ap(o.eval['precision'])
+        assert np.array_equal(ap, per_class_ap(r.eval['precision']), equal_nan=True)
+    assert np.isnan(per_class_ap(ours.last_evals['bbox'].eval['precision'])[3]).all()  # 'fish': no ground truth
 
 
 def test_faster_backend_numbers_equal_pycocotools_up_to_float_rounding(case):
@@ -99,18 +121,76 @@ def test_faster_backend_numbers_equal_pycocotools_up_to_float_rounding(case):
 def test_backend_selects_the_evaluator(case):
     from faster_coco_eval import COCOeval_faster
     from pycocotools.cocoeval import COCOeval
-    assert FastCocoMetric(ann_file=case['ann_file']).backend == 'pycocotools'  # the exact one by default
-    for backend, cls in (('pycocotools', COCOeval), ('faster-coco-eval', COCOeval_faster)):
+    assert FastCocoMetric(ann_file=case['ann_file']).backend == 'mmext'  # exact and fast by default
+    for backend, cls in (('mmext', ArrayCOCOeval), ('pycocotools', COCOeval), ('faster-coco-eval', COCOeval_faster)):
         metric = METRICS.build(dict(type='FastCocoMetric', ann_file=case['ann_file'], backend=backend))
         _run(metric, case['samples'])
         assert type(metric.last_evals['bbox']) is cls
 
 
+def test_mmext_backend_writes_no_json_unless_the_files_are_kept(case, tmp_path, monkeypatch):
+    """Without outfile_prefix nothing is converted to COCO's json (mmdet writes it to a temporary directory it
+    deletes); with it, the files are written."""
+    from mmext.evaluation import coco_metric
+
+    def refuse(*args):
+        raise AssertionError('json content made')
+    with monkeypatch.context() as patch:
+        patch.setattr(coco_metric, 'json_content', refuse)
+        assert _run(FastCocoMetric(**_kwargs(case)), case['samples'])['coco/bbox_mAP'] > 0
+    _run(FastCocoMetric(**_kwargs(case, outfile_prefix=str(tmp_path / 'kept'))), case['samples'])
+    assert (tmp_path / 'kept.bbox.json').is_file() and (tmp_path / 'kept.segm.json').is_file()
+
+
+def test_masks_reach_compute_metrics_without_a_copy(case, monkeypatch):
+    """mmengine's _to_cpu would rebuild every RLE dict; the mask lists are passed on as they are."""
+    metric = FastCocoMetric(**_kwargs(case))
+    metric.dataset_meta = dict(classes=CLASSES)
+    metric.process({}, case['samples'])
+    stored = [pred['masks'] for _, pred in metric.results]
+    seen = []
+    monkeypatch.setattr(metric, 'compute_metrics', lambda results: seen.extend(results) or {'x': 1.0})
+    assert metric.evaluate(len(case['samples'])) == {'coco/x': 1.0}
+    assert [pred['masks'] for _, pred in seen] == stored
+    assert all(a is b for (_, pred), b in zip(seen, stored) for a in [pred['masks']])
+    assert not metric.results  # cleared, as mmengine does
+
+
+def test_input_the_arrays_cannot_hold_falls_back_to_pycocotools(case):
+    """A NaN score: evaluated by pycocotools (with a warning), so the numbers are still mmdet's."""
+    from mmengine.logging import MMLogger
+    samples = [dict(s, pred_instances=dict(s['pred_instances'])) for s in case['samples']]
+    scores = samples[0]['pred_instances']['scores'].clone()
+    scores[0] = float('nan')
+    samples[0]['pred_instances']['scores'] = scores
+    anchor = _run(CocoMetric(**_kwargs(case)), samples)
+    metric = FastCocoMetric(**_kwargs(case))
+    logger = MMLogger.get_instance('mmext-test-fallback')
+    messages = []
+    handler = logging.Handler()
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger.addHandler(handler)
+    try:
+        ours = _run(metric, samples)
+    finally:
+        logger.removeHandler(handler)
+    assert _same(anchor, ours)
+    assert any("with pycocotools" in m and 'not all finite' in m for m in messages)
+    assert type(metric.last_evals['bbox']) is not ArrayCOCOeval
+
+
+def test_results_for_unknown_images_are_an_error(case):
+    samples = [dict(case['samples'][0], img_id=999_999)] + case['samples'][1:]
+    with pytest.raises(DatasetError, match=r'not in the ground truth: \[999999\] \(1 in all\)'):
+        _run(FastCocoMetric(**_kwargs(case)), samples)
+
+
 def test_unknown_backend_is_a_readable_error(case):
-    with pytest.raises(ConfigError, match=r"backend='cocoapi'.*'pycocotools', 'faster-coco-eval'"):
+    with pytest.raises(ConfigError, match=r"backend='cocoapi'.*'mmext', 'pycocotools', 'faster-coco-eval'"):
         FastCocoMetric(ann_file=case['ann_file'], backend='cocoapi')
-    with pytest.raises(MmextError, match='use_mp_eval'):
-        FastCocoMetric(ann_file=case['ann_file'], backend='faster-coco-eval', use_mp_eval=True)
+    for backend in ('mmext', 'faster-coco-eval'):
+        with pytest.raises(MmextError, match='use_mp_eval'):
+            FastCocoMetric(ann_file=case['ann_file'], backend=backend, use_mp_eval=True)
 
 
 def test_missing_backend_package_says_how_to_install(case, monkeypatch):
@@ -118,13 +198,13 @@ def test_missing_backend_package_says_how_to_install(case, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, 'find_spec', lambda name, *a: None if name == 'faster_coco_eval'
                         else real(name, *a))
-    with pytest.raises(ConfigError, match='pip install faster-coco-eval'):
+    with pytest.raises(ConfigError, match="pip install faster-coco-eval.*backend='mmext'"):
         FastCocoMetric(ann_file=case['ann_file'], backend='faster-coco-eval')
 
 
-@pytest.mark.parametrize('backend', ['pycocotools', 'faster-coco-eval'])
+@pytest.mark.parametrize('backend', ['mmext', 'pycocotools', 'faster-coco-eval'])
 def test_bbox_and_proposal_on_the_same_results(case, backend):
-    """Two metrics evaluate the same results list (loadRes adds keys to its entries): still mmdet's numbers."""
+    """Two metrics evaluate the same results (loadRes adds keys to its entries): still mmdet's numbers."""
     kwargs = dict(ann_file=case['ann_file'], metric=['bbox', 'proposal'])
     anchor = _run(CocoMetric(**kwargs), case['samples'])
     ours = _run(FastCocoMetric(**kwargs, backend=backend), case['samples'])
