@@ -57,6 +57,11 @@ def _float(cell: str) -> float:
         return float('nan')
 
 
+def _is_coco_metric(metric: object) -> bool:
+    """mmdet's CocoMetric or a subclass (mmext's FastCocoMetric), known by name so this module imports no metric."""
+    return any(cls.__name__ == 'CocoMetric' for cls in type(metric).__mro__)
+
+
 @register(HOOKS)
 class ClasswiseMetricsHook(Hook):
     """After each validation, write per-class AP and AP50 to every vis backend and draw them as a bar chart.
@@ -97,7 +102,7 @@ class ClasswiseMetricsHook(Hook):
             self.enabled = False
             return
         metrics = loop.evaluator.metrics
-        if not any(type(m).__name__ == 'CocoMetric' and getattr(m, 'classwise', False) for m in metrics):
+        if not any(_is_coco_metric(m) and getattr(m, 'classwise', False) for m in metrics):
             found = ', '.join(f'{type(m).__name__}(classwise={getattr(m, "classwise", "-")})' for m in metrics)
             raise ConfigError(f'ClasswiseMetricsHook needs a CocoMetric with classwise=True in val_evaluator, found '
                               f"{found or 'none'}. Set val_evaluator=dict(type='CocoMetric', classwise=True, ...)")
