@@ -29,6 +29,7 @@ if str(ROOT) not in sys.path:  # run as a script: make `benchmarks` and the work
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.bifpn_reference import build_pair, find_reference, load_reference  # noqa: E402
+from benchmarks.common import Measure, Row, speedup_row  # noqa: E402
 
 #: (preset, EfficientNet C3-C5 channels) measured by default.
 CASES = {'D0': [40, 112, 320], 'D3': [48, 136, 384]}
@@ -146,6 +147,34 @@ def run_benchmark(quick: bool = False, presets: list[str] | None = None, referen
                 row['speedup_of_mmext'] = times['reference'] / times['BiFPN (zeros pad)']
             rows.append(row)
     return rows
+
+
+def rows(quick: bool = False) -> list[Row]:
+    """The suite's rows (``benchmarks/run.py``): per preset, BiFPN's time and memory as multiples of mmdet's FPN and
+    PAFPN at the same width (informative: BiFPN does more work), and, when mmdet's reference BiFPN is found, the
+    BiFPN issue's goal: at least 1.25x faster than the reference on the same weights, outputs equal."""
+    measured = run_benchmark(quick=quick)
+    table: list[Row] = []
+    for preset in dict.fromkeys(r['preset'] for r in measured):
+        by_neck = {r['neck']: r for r in measured if r['preset'] == preset}
+        ours = by_neck['BiFPN']
+        size = f"{preset}, {ours['image']}x{ours['image']}-equivalent maps, batch {ours['batch']}"
+        for anchor in ('FPN', 'PAFPN'):
+            other = by_neck[anchor]
+            table.append(Row(f'BiFPN fwd+bwd time vs mmdet {anchor} ({size})', Measure([ours['ms']], 'ms'),
+                             Measure([other['ms']], 'ms'), ours['ms'] / other['ms'], 'informative', None,
+                             f"peak memory {ours['peak_mb']:.0f} MB vs {other['peak_mb']:.0f} MB "
+                             f"({ours['peak_mb'] / other['peak_mb']:.2f}x); same width {ours['width']}"))
+        if 'reference' in by_neck:
+            ref, same = by_neck['reference'], by_neck['BiFPN (zeros pad)']
+            table.append(speedup_row(f'BiFPN vs mmdet EfficientDet reference ({size})', Measure([same['ms']], 'ms'),
+                                     Measure([ref['ms']], 'ms'), 1.25,
+                                     f"same weights; outputs differ by at most {ref['max_abs_diff']:.1e}"))
+        else:
+            table.append(Row(f'BiFPN vs mmdet EfficientDet reference ({size})', None, None, None,
+                             '>= 1.25x faster', None, 'reference not found: set MMDET_EFFICIENTDET_DIR to '
+                             "mmdetection's projects/EfficientDet/efficientdet"))
+    return table
 
 
 def format_table(rows: list[dict]) -> str:
