@@ -99,6 +99,7 @@ def rows(quick: bool = False, iteration: int | None = None, workers: int = 2) ->
 
     from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
     from mmext.engine import MMExtRunner
+    from mmext.engine.num_classes import fill_num_classes
     iteration = iteration or (1000 if quick else 10000)
     with tempfile.TemporaryDirectory() as tmp:
         data = osp.join(tmp, 'data')
@@ -108,6 +109,8 @@ def rows(quick: bool = False, iteration: int | None = None, workers: int = 2) ->
         for name, runner_cls in (('mmext', MMExtRunner), ('mmengine', Runner)):
             cfg = _config(data, osp.join(tmp, name), iteration + 1, workers)
             cfg.resume, cfg.load_from = True, ckpt
+            if runner_cls is Runner:  # a plain Runner leaves num_classes='auto' to the model, which needs a number
+                fill_num_classes(cfg)
             timed[name] = _time_resume(runner_cls, cfg)
     where = f'at iteration {iteration:,} (batch 4, {workers} workers)'
     return [

@@ -117,7 +117,8 @@ def overhead_row(benchmark: str, mmext: Measure | None, anchor: Measure | None, 
 
 def interleaved(cases: dict[str, Callable[[], float | None]], repeats: int, warmup: int = 0,
                 unit: str = 's') -> dict[str, Measure]:
-    """Run the cases round-robin (A B A B ...), so that a change in machine load hits all of them alike.
+    """Run the cases round-robin, the order reversed every other round (A B, B A, A B, ...), so that a change in
+    machine load hits all of them alike and no case always runs first (or right after another's clean-up).
 
     Args:
         cases: Name -> a callable. When it returns a number, that is the measurement (it timed itself, e.g. a
@@ -130,8 +131,10 @@ def interleaved(cases: dict[str, Callable[[], float | None]], repeats: int, warm
         Name -> the measurements.
     """
     samples: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
     for round_index in range(warmup + repeats):
-        for name, case in cases.items():
+        for name in (names if round_index % 2 == 0 else names[::-1]):
+            case = cases[name]
             start = time.perf_counter()
             value = case()
             elapsed = time.perf_counter() - start
