@@ -32,6 +32,9 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         print(f'error: {err}', file=sys.stderr)
         return 1
     from mmengine.dist import get_rank
+
+    from mmext.compat.distributed import close_process_group
     if get_rank() == 0:
         print(summary, flush=True)
+    close_process_group()
     return 0
