@@ -139,7 +139,7 @@ class CocoColumns:
     json_text: TextColumn | None = None
 
     def set_content(self, category_ids: list, ids: Sequence[Any], file_names: Sequence[str], widths: Sequence[int],
-                    heights: Sequence[int], anns: AnnotationColumns, polygon_text: bytes | bytearray,
+                    heights: Sequence[int], anns: AnnotationColumns, polygon_text: bytes | np.ndarray,
                     json_texts: Sequence[bytes]) -> None:
         """Fill the columns from the category ids the annotations' ``category`` indexes, the kept images (in
         order) and the kept annotations (in file order)."""

@@ -10,13 +10,13 @@ a file msgspec does not take (not valid JSON for it, an entry that is not an obj
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import msgspec
 import numpy as np
 from msgspec import UNSET, UnsetType
 
-from mmext.datasets import checks
+from mmext.datasets import checks, coco_spans
 from mmext.datasets.coco_columns import SEG_JSON, AnnotationColumns, CocoColumns
 from mmext.datasets.fast_rules import Annotation, Chunk, Context, check_chunk
 from mmext.datasets.problems import Report
@@ -35,6 +35,12 @@ class _Image(msgspec.Struct, gc=False):
 class _File(msgspec.Struct, gc=False):
     images: list[_Image] | UnsetType = UNSET
     annotations: list[msgspec.Raw] | UnsetType = UNSET  # decoded a chunk at a time
+    categories: list[Any] | UnsetType = UNSET
+
+
+class _Rest(msgspec.Struct, gc=False):
+    images: list[_Image] | UnsetType = UNSET
+    annotations: msgspec.Raw | UnsetType = UNSET  # the array's place, replaced by [] (see coco_spans)
     categories: list[Any] | UnsetType = UNSET
 
 
@@ -58,15 +64,45 @@ def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_che
         What ``check_coco`` finds and keeps, as columns; None when the file is for ``check_coco`` to read
         (msgspec refuses it, or it has no images, annotations or categories list).
     """
+    found = coco_spans.locate(raw, _Rest)  # one scan of the annotations (see coco_spans)
+    if found is not None:
+        rest, start, end = found
+        try:
+            return _check(rest, coco_spans.decode_pieces(raw, start, end, _ANNOTATIONS), raw, source, img_dir,
+                          image_check)
+        except coco_spans.CutFailed:
+            pass  # the two scans below give the same result, or send the file to check_coco
     try:
         data = msgspec.json.decode(raw, type=_File)
     except (msgspec.DecodeError, msgspec.ValidationError):
         return None
-    if UNSET in (data.images, data.annotations, data.categories):
+    if data.annotations is UNSET:
+        return None
+    raws, data.annotations = data.annotations, UNSET
+    try:
+        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check)
+    except coco_spans.CutFailed:  # an entry that is not an object
+        return None
+
+
+def _joined_pieces(raws: list[msgspec.Raw]) -> Iterator[list[Annotation]]:
+    """The annotations, :data:`CHUNK` at a time, from their texts."""
+    for first in range(0, len(raws), CHUNK):
+        try:
+            yield _ANNOTATIONS.decode(b'[' + b','.join(raws[first:first + CHUNK]) + b']')
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise coco_spans.CutFailed(str(err)) from None
+
+
+def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, source: str, img_dir: str | None,
+           image_check: str) -> CocoColumns | None:
+    """:func:`check_columns` for the file's images and categories (``data``) and its annotations, a piece at a
+    time (``pieces``; :class:`~mmext.datasets.coco_spans.CutFailed` from them goes to the caller)."""
+    if data.images is UNSET or data.categories is UNSET:
         return None
     out = CocoColumns(Report(source))
     report = out.report
-    report.num_images, report.num_annotations = len(data.images), len(data.annotations)
+    report.num_images = len(data.images)
     cats, dropped_cats = checks.check_categories(data.categories, report)
     images = _clean_images(data.images) if image_check == 'none' else None
     if images is not None:
@@ -74,20 +110,19 @@ def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_che
     else:
         images, dropped_imgs = checks.check_images(_image_entries(data.images, raw), report, img_dir, image_check)
     if report.fatal:
+        report.num_annotations = sum(map(len, pieces))
         return out
     kept_imgs = [img for img in images.values() if img is not None]
     widths = np.array([img['width'] for img in kept_imgs], np.int64)
     heights = np.array([img['height'] for img in kept_imgs], np.int64)
     ctx = Context(images, dropped_imgs, cats, dropped_cats, kept_imgs, widths, heights, report)
-    raws, chunks = data.annotations, []
     del data
-    for first in range(0, len(raws), CHUNK):
-        try:
-            anns = _ANNOTATIONS.decode(b'[' + b','.join(raws[first:first + CHUNK]) + b']')
-        except (msgspec.DecodeError, msgspec.ValidationError):  # an entry that is not an object
-            return None
+    chunks, first = [], 0
+    for anns in pieces:
         chunks.append(check_chunk(anns, first, ctx))
-    del raws, anns
+        first += len(anns)
+    anns = None  # the last piece's structs: not needed from here on
+    report.num_annotations = first
     anns, kept, seg_present, polygon_text, json_texts, ids = _merge(chunks)
     _renumber(ids, kept, [ctx.image_ids[r] for r in anns.image[kept].tolist()], images, report)
     checks.note_dropped_with(report)
@@ -99,21 +134,23 @@ def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_che
     out.categories = checks.finish_categories(cats, counts, report)
     if not kept_imgs:
         report.add('empty_dataset', checks.why_empty(report))
-    out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights, anns.take(kept),
-                    polygon_text, json_texts)
+    out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights,
+                    anns.take(kept), polygon_text, json_texts)
     return out
 
 
-def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, bytearray, list, list]:
+def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, np.ndarray, list, list]:
     """The chunks' columns as one (text offsets shifted), which annotations are kept, which have a
     segmentation key, the polygon text, the other segmentations' JSON, and the ids."""
-    polygon_text, json_texts, ids = bytearray(), [], []
+    polygon_text = np.empty(sum(len(chunk.polygon_text) for chunk in chunks), np.uint8)
+    json_texts, ids, at = [], [], 0
     for chunk in chunks:
         cols, json_kind = chunk.columns, chunk.columns.seg_kind == SEG_JSON
         cols.seg_start[json_kind] += len(json_texts)
-        cols.seg_start[~json_kind] += len(polygon_text)
-        cols.seg_end[~json_kind] += len(polygon_text)
-        polygon_text += chunk.polygon_text
+        cols.seg_start[~json_kind] += at
+        cols.seg_end[~json_kind] += at
+        polygon_text[at:at + len(chunk.polygon_text)] = np.frombuffer(chunk.polygon_text, np.uint8)
+        at += len(chunk.polygon_text)
         chunk.polygon_text = b''  # one copy at a time
         json_texts += chunk.json_texts
         ids += chunk.ids

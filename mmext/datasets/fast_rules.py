@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 import numpy as np
+import simdjson
 from msgspec import UNSET, UnsetType
 
 from mmext.datasets import checks
@@ -65,6 +66,7 @@ class Context:
         self.row_of = {iid: r for r, iid in enumerate(self.image_ids)}
         self.category_ids = list(self.cats)  # an annotation's category column is an index into this
         self.image_index, self.category_index = Index(self.image_ids), Index(self.category_ids, int_only=True)
+        self.parser = simdjson.Parser()  # one for every chunk of the file (see check_polygons)
 
 
 @dataclass
@@ -119,7 +121,7 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     code = np.array([(type(s) is list) + 2 * (type(s) is dict) if s else 0 for s in segs], np.uint8)
     ok &= code != 2
     poly_index = np.flatnonzero(code == 1)
-    polygons = check_polygons([segs[i] for i in poly_index], w_img[poly_index], h_img[poly_index])
+    polygons = check_polygons([segs[i] for i in poly_index], w_img[poly_index], h_img[poly_index], ctx.parser)
     ok[poly_index] &= ~polygons.flagged
     seg_start, seg_end = np.zeros(n, np.int64), np.zeros(n, np.int64)
     seg_start[poly_index], seg_end[poly_index] = polygons.start, polygons.end

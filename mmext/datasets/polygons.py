@@ -20,7 +20,6 @@ import simdjson
 _SENTINEL = -1.5e308  # far outside any image: a polygon that holds it is flagged by the bounds test anyway
 # two sentinels between polygons: each polygon then keeps its x at even positions of the flat array
 SEPARATOR = b',%r,%r,' % (_SENTINEL, _SENTINEL)
-_CHUNK = 1 << 16  # annotations per simdjson document (about 16 MB of COCO polygons)
 
 
 @dataclass
@@ -45,45 +44,49 @@ def polygons_from_text(text: bytes) -> list:
     return decode_json(b'[' + text + b']')[0::3]  # each polygon is followed by the two sentinels
 
 
-def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: np.ndarray) -> Polygons:
+def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: np.ndarray,
+                   parser: simdjson.Parser | None = None) -> Polygons:
     """Test annotations' polygons against the rule: at least 6 numbers, an even count, every point within
     ``[-w, 2w] x [-h, 2h]``.
 
     Args:
-        polygon_lists: Per annotation, its non-empty list of polygon JSON texts (``msgspec.Raw``).
+        polygon_lists: Per annotation, its non-empty list of polygon JSON texts (``msgspec.Raw``). The caller
+            bounds their number (one chunk of the file): they are parsed as one document.
         widths, heights: Per annotation, its image's size.
+        parser: The simdjson parser to use. One parser for all chunks of a file keeps its buffers (a new one
+            per chunk spends a third of the parse time faulting in fresh memory).
 
     Returns:
         The joined texts and, per annotation, whether it is flagged.
     """
     polys = list(chain.from_iterable(polygon_lists))
     count = np.fromiter(map(len, polygon_lists), np.int64, count=len(polygon_lists))
+    if not polys:
+        empty = np.zeros(0, np.int64)
+        return Polygons(b'', empty, empty, np.zeros(0, bool))
     first = np.zeros(len(count) + 1, np.int64)
     np.cumsum(count, out=first[1:])
-    poly_start = np.zeros(len(polys) + 1, np.int64)
+    poly_start = np.ones(len(polys) + 1, np.int64)  # the text starts with the document's '['
     np.cumsum(np.fromiter(map(len, polys), np.int64, count=len(polys)) + len(SEPARATOR), out=poly_start[1:])
+    poly_start[1:] += 1
+    # the text is the simdjson document itself: brackets around the joined polygons, no copy of it made
+    polys[0] = b'[' + polys[0]
+    polys[-1] = bytes(polys[-1]) + b']'
     text = SEPARATOR.join(polys)
+    del polys
     start, end = poly_start[first[:-1]], poly_start[first[1:]] - len(SEPARATOR)
-    flagged = np.zeros(len(count), bool)
-    as_array = np.frombuffer(text, np.uint8)
-    # every polygon must be a list: a number in its place would hide a nested list from the '[' count below
-    not_list = as_array[poly_start[:-1]] != ord('[') if polys else np.zeros(0, bool)
-    parser = simdjson.Parser()
-    for c0 in range(0, len(count), _CHUNK):
-        c1 = min(c0 + _CHUNK, len(count))
-        p0, p1 = first[c0], first[c1]
-        found = None
-        if not not_list[p0:p1].any():
-            doc = b'[' + text[poly_start[p0]:poly_start[p1] - len(SEPARATOR)] + b']'
-            found = _flag_chunk(parser, doc, p1 - p0, count[c0:c1], widths[c0:c1], heights[c0:c1])
-        flagged[c0:c1] = True if found is None else found
-    return Polygons(text, start, end, flagged)
+    # every polygon must be a list: a number in its place would hide a nested list from the '[' count
+    if np.any(np.frombuffer(text, np.uint8)[poly_start[:-1]] != ord('[')):
+        flagged = None
+    else:
+        flagged = _flag(parser or simdjson.Parser(), text, len(poly_start) - 1, count, widths, heights)
+    return Polygons(text, start, end, np.ones(len(count), bool) if flagged is None else flagged)
 
 
-def _flag_chunk(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray, widths: np.ndarray,
-                heights: np.ndarray) -> np.ndarray | None:
-    """The flags of one chunk's annotations (``doc``: their polygons as one JSON array, ``count``: polygons per
-    annotation), or None when the chunk is not arrays of plain numbers (then the exact rule sees all of it)."""
+def _flag(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray, widths: np.ndarray, heights: np.ndarray
+          ) -> np.ndarray | None:
+    """The flags of the annotations (``doc``: their polygons as one JSON array, ``count``: polygons per
+    annotation), or None when the document is not arrays of plain numbers (then the exact rule sees all)."""
     # one '[' per polygon and the outer one: anything else is a nested list (or a bracket inside a string)
     if doc.count(b'[') != num_polys + 1:
         return None
@@ -94,23 +97,28 @@ def _flag_chunk(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.n
     marks = np.flatnonzero(values == _SENTINEL)
     if len(marks) != 2 * (num_polys - 1) or np.any(marks[1::2] - marks[0::2] != 1):
         return None  # a coordinate equal to the sentinel: let the exact rule see it
-    ends = np.concatenate((marks[0::2], [len(values)]))
+    ends = np.append(marks[0::2], len(values))
     numbers = np.diff(ends, prepend=-2) - 2
-    if np.any(numbers % 2):  # an odd polygon shifts every later x/y pair: exact rule for this chunk
+    if np.any(numbers % 2):  # an odd polygon shifts every later x/y pair: exact rule for all
         return None
-    owner = np.repeat(np.arange(len(count)), count)
     flags = np.zeros(len(count), bool)
-    flags[owner[numbers < 6]] = True
-    values[marks] = np.nan  # fmin / fmax skip them
+    flags[np.repeat(np.arange(len(count)), count)[numbers < 6]] = True
     if len(values) == 0:
         return flags | True
+    values[marks] = 0.0  # inside every image: the bounds below pass them
     # annotation k's values start where its first polygon does
     poly_first = np.concatenate(([0], ends[:-1] + 2))
-    ann_first = np.minimum(poly_first[np.concatenate(([0], np.cumsum(count)[:-1]))], len(values) - 1)
+    ann_first = np.minimum(poly_first[first_of(count)], len(values) - 1)
     # below: one bound for x and y, -min(w, h), which passes only what the rule passes (negative coordinates
     # are rare, and an annotation that has one gets the exact rule); above: 2w for x, 2h for y
-    with np.errstate(invalid='ignore'):  # NaN (an annotation without a coordinate) fails: flagged
-        flags |= ~(np.fmin.reduceat(values, ann_first) >= -np.minimum(widths, heights))
-        flags |= ~(np.fmax.reduceat(values[0::2], ann_first // 2) <= 2 * widths)
-        flags |= ~(np.fmax.reduceat(values[1::2], ann_first // 2) <= 2 * heights)
+    flags |= np.minimum.reduceat(values, ann_first) < -np.minimum(widths, heights)
+    flags |= np.maximum.reduceat(values[0::2], ann_first // 2) > 2 * widths
+    flags |= np.maximum.reduceat(values[1::2], ann_first // 2) > 2 * heights
     return flags
+
+
+def first_of(count: np.ndarray) -> np.ndarray:
+    """Where each group starts in a sequence of groups of ``count[k]`` items."""
+    starts = np.zeros(len(count), np.int64)
+    np.cumsum(count[:-1], out=starts[1:])
+    return starts

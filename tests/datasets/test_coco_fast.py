@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mmext.datasets import coco_fast, polygons
+from mmext.datasets import coco_fast, coco_spans
 from mmext.datasets.checks import check_coco
 from mmext.datasets.coco_columns import CocoColumns, from_checked
 from mmext.datasets.coco_fast import check_columns
@@ -101,8 +101,8 @@ CASES = {
 
 @pytest.mark.parametrize('name', list(CASES))
 def test_fast_loader_matches_check_coco_across_chunks(name, monkeypatch):
-    monkeypatch.setattr(coco_fast, 'CHUNK', 7)  # annotations decoded 7 at a time
-    monkeypatch.setattr(polygons, '_CHUNK', 3)  # and polygons parsed 3 annotations at a time
+    monkeypatch.setattr(coco_fast, 'CHUNK', 7)  # annotations decoded 7 at a time (when the array is not cut)
+    monkeypatch.setattr(coco_spans, 'PIECE_BYTES', 600)  # a piece of about 3 annotations
     data = CASES[name](_many())
     content = json.dumps(data, indent=1 if name == 'pretty-printed' else None).encode()
     assert assert_same_as_check_coco(content)
