@@ -51,6 +51,26 @@ class TextColumn:
         return self.data[start:self.ends[i]].tobytes()
 
 
+class JoinedText:
+    """Byte buffers read as their concatenation, which is never made: ``text[start:end]`` of it, for slices that
+    lie within one buffer (each annotation's polygons lie within the text of its chunk).
+
+    Args:
+        parts: The buffers.
+    """
+
+    def __init__(self, parts: Sequence[bytes]) -> None:
+        self.parts = [np.frombuffer(part, np.uint8) for part in parts]
+        self.starts = np.cumsum([0] + [len(part) for part in self.parts])
+
+    def __len__(self) -> int:
+        return int(self.starts[-1])
+
+    def slice(self, start: int, end: int) -> bytes:
+        k = int(np.searchsorted(self.starts, start, side='right')) - 1
+        return self.parts[k][start - self.starts[k]:end - self.starts[k]].tobytes()
+
+
 class IdColumn:
     """Image ids, which COCO allows to be integers or strings: an int64 array, plus the text of any id that does
     not fit it (a string, or an integer beyond 64 bits), so that each id comes back as the same Python value.
@@ -122,7 +142,8 @@ class CocoColumns:
         ann_start: Image row r's annotations are ``ann_start[r]:ann_start[r + 1]`` of the annotation columns
             (file order within an image).
         anns: The annotation columns, grouped by image.
-        polygon_text, json_text: Where the segmentations' JSON is (see :class:`AnnotationColumns`).
+        polygon_text, json_text: Where the segmentations' JSON is (see :class:`AnnotationColumns`); the polygon
+            text is each chunk's, as the loader made it, read as one.
     """
     report: Report
     categories: list[dict] = field(default_factory=list)
@@ -135,11 +156,11 @@ class CocoColumns:
     heights: np.ndarray | None = None
     ann_start: np.ndarray | None = None
     anns: AnnotationColumns | None = None
-    polygon_text: np.ndarray | None = None
+    polygon_text: JoinedText | None = None
     json_text: TextColumn | None = None
 
     def set_content(self, category_ids: list, ids: Sequence[Any], file_names: Sequence[str], widths: Sequence[int],
-                    heights: Sequence[int], anns: AnnotationColumns, polygon_text: bytes | np.ndarray,
+                    heights: Sequence[int], anns: AnnotationColumns, polygon_texts: Sequence[bytes],
                     json_texts: Sequence[bytes]) -> None:
         """Fill the columns from the category ids the annotations' ``category`` indexes, the kept images (in
         order) and the kept annotations (in file order)."""
@@ -151,7 +172,7 @@ class CocoColumns:
         self.anns = anns.take(order)
         self.ann_start = np.zeros(len(self.widths) + 1, np.int64)
         np.cumsum(np.bincount(anns.image, minlength=len(self.widths)), out=self.ann_start[1:])
-        self.polygon_text = np.frombuffer(polygon_text, np.uint8)
+        self.polygon_text = JoinedText(polygon_texts)
         self.json_text = TextColumn(json_texts)
 
     def __len__(self) -> int:
@@ -201,7 +222,7 @@ class CocoColumns:
         kind = self.anns.seg_kind[k]
         if kind == SEG_POLYGONS:
             from mmext.datasets.polygons import polygons_from_text
-            return polygons_from_text(self.polygon_text[self.anns.seg_start[k]:self.anns.seg_end[k]].tobytes())
+            return polygons_from_text(self.polygon_text.slice(int(self.anns.seg_start[k]), int(self.anns.seg_end[k])))
         if kind == SEG_JSON:
             return decode_json(self.json_text[int(self.anns.seg_start[k])]) or []
         return []
@@ -231,5 +252,5 @@ def from_checked(checked: Any) -> CocoColumns:
         seg_kind=np.array([SEG_JSON if t else SEG_EMPTY for t in texts], np.uint8),
         seg_start=np.arange(len(anns), dtype=np.int64), seg_end=np.zeros(len(anns), np.int64))
     out.set_content(category_ids, [img['id'] for img in images], [img['file_name'] for img in images],
-                    [img['width'] for img in images], [img['height'] for img in images], columns, b'', texts)
+                    [img['width'] for img in images], [img['height'] for img in images], columns, [], texts)
     return out

@@ -123,8 +123,8 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
         first += len(anns)
     anns = None  # the last piece's structs: not needed from here on
     report.num_annotations = first
-    anns, kept, seg_present, polygon_text, json_texts, ids = _merge(chunks)
-    _renumber(ids, kept, [ctx.image_ids[r] for r in anns.image[kept].tolist()], images, report)
+    anns, kept, seg_present, polygon_texts, json_texts, ids = _merge(chunks)
+    _renumber(ids, kept, anns.image, ctx.image_ids, images, report)
     checks.note_dropped_with(report)
     annotated = np.zeros(len(kept_imgs), bool)
     annotated[anns.image[kept]] = True
@@ -135,31 +135,33 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     if not kept_imgs:
         report.add('empty_dataset', checks.why_empty(report))
     out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights,
-                    anns.take(kept), polygon_text, json_texts)
+                    anns.take(kept), polygon_texts, json_texts)
     return out
 
 
-def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, np.ndarray, list, list]:
+def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, list, list, Any]:
     """The chunks' columns as one (text offsets shifted), which annotations are kept, which have a
-    segmentation key, the polygon text, the other segmentations' JSON, and the ids."""
-    polygon_text = np.empty(sum(len(chunk.polygon_text) for chunk in chunks), np.uint8)
-    json_texts, ids, at = [], [], 0
+    segmentation key, the polygon texts (one per chunk), the other segmentations' JSON, and the ids (an int64
+    array, or a list when some id is not a 64-bit integer)."""
+    polygon_texts, json_texts, at = [], [], 0
     for chunk in chunks:
         cols, json_kind = chunk.columns, chunk.columns.seg_kind == SEG_JSON
         cols.seg_start[json_kind] += len(json_texts)
         cols.seg_start[~json_kind] += at
         cols.seg_end[~json_kind] += at
-        polygon_text[at:at + len(chunk.polygon_text)] = np.frombuffer(chunk.polygon_text, np.uint8)
+        polygon_texts.append(chunk.polygon_text)
         at += len(chunk.polygon_text)
-        chunk.polygon_text = b''  # one copy at a time
         json_texts += chunk.json_texts
-        ids += chunk.ids
+    if all(isinstance(chunk.ids, np.ndarray) for chunk in chunks):
+        ids = np.concatenate([chunk.ids for chunk in chunks]) if chunks else np.zeros(0, np.int64)
+    else:
+        ids = [i for chunk in chunks for i in (chunk.ids.tolist() if isinstance(chunk.ids, np.ndarray) else chunk.ids)]
     names = AnnotationColumns.__dataclass_fields__
     columns = AnnotationColumns(*(np.concatenate([getattr(c.columns, name) for c in chunks]) if chunks else
                                   _EMPTY[name] for name in names))
     kept = np.concatenate([c.kept for c in chunks]) if chunks else np.zeros(0, bool)
     seg_present = np.concatenate([c.seg_present for c in chunks]) if chunks else np.zeros(0, bool)
-    return columns, kept, seg_present, polygon_text, json_texts, ids
+    return columns, kept, seg_present, polygon_texts, json_texts, ids
 
 
 _EMPTY = dict(image=np.zeros(0, np.int64), bbox=np.zeros((0, 4)), bbox_int=np.zeros(0, np.uint8),
@@ -176,8 +178,9 @@ def _clean_images(structs: list[_Image]) -> dict | None:
     if set(map(type, ids)) - {int, str} or len(set(ids)) != len(ids) or set(map(type, names)) - {str} \
             or not all(names) or not (_all_sizes(widths) and _all_sizes(heights)):
         return None
-    return {i: dict(id=i, file_name=n, width=int(round(w)), height=int(round(h)))
-            for i, n, w, h in zip(ids, names, widths, heights)}
+    if set(map(type, widths)) != {int} or set(map(type, heights)) != {int}:
+        widths, heights = [int(round(w)) for w in widths], [int(round(h)) for h in heights]
+    return {i: dict(id=i, file_name=n, width=w, height=h) for i, n, w, h in zip(ids, names, widths, heights)}
 
 
 def _all_sizes(values: list) -> bool:
@@ -201,25 +204,29 @@ def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
     return msgspec.json.decode(raw, type=_ImagesOnly).images
 
 
-def _renumber(all_ids: list, kept: np.ndarray, image_ids: list, images: dict, report: Report) -> None:
+def _renumber(all_ids: np.ndarray | list, kept: np.ndarray, image_rows: np.ndarray, image_ids: list,
+              images: dict, report: Report) -> None:
     """``check_coco``'s new ids for kept annotations whose id is missing, not an integer, or used before.
 
     Args:
-        all_ids: Every annotation's id (UNSET: none).
+        all_ids: Every annotation's id: an int64 array, or a list (UNSET: none) when some id is not a 64-bit
+            integer.
         kept: Which annotations are kept.
-        image_ids: The image id of each kept annotation.
+        image_rows: The image row of every annotation.
+        image_ids: The image id of every row.
     """
-    index = np.flatnonzero(kept).tolist()
-    ids = [all_ids[i] for i in index]
-    try:
-        if set(map(type, ids)) - {int}:
-            raise TypeError
-        values = np.array(ids, np.int64)
-        _, first = np.unique(values, return_index=True)
-        again = np.ones(len(values), bool)
-        again[first] = False
+    index = np.flatnonzero(kept)
+    if isinstance(all_ids, np.ndarray):
+        values = all_ids[index]
+        again = np.zeros(len(values), bool)
+        if len(values) > 1 and not np.all(values[1:] > values[:-1]):  # increasing ids are distinct: no sort
+            _, first = np.unique(values, return_index=True)
+            again[:] = True
+            again[first] = False
         max_id = max(0, int(values.max())) if len(values) else 0
-    except (TypeError, OverflowError, ValueError):  # a missing, string or huge id somewhere: one by one
+        ids = values.tolist() if again.any() else []
+    else:  # a missing, string or huge id somewhere: one by one
+        ids = [all_ids[i] for i in index.tolist()]
         seen: set = set()
         again, max_id = np.zeros(len(ids), bool), 0
         for k, aid in enumerate(ids):
@@ -228,6 +235,6 @@ def _renumber(all_ids: list, kept: np.ndarray, image_ids: list, images: dict, re
                 max_id = max(max_id, aid)
             else:
                 again[k] = True
-    renumber = [dict(image_id=image_ids[k], **({} if ids[k] is UNSET else dict(id=ids[k])))
+    renumber = [dict(image_id=image_ids[image_rows[index[k]]], **({} if ids[k] is UNSET else dict(id=ids[k])))
                 for k in np.flatnonzero(again).tolist()]
     checks.renumber_ids(renumber, max_id, images, report)

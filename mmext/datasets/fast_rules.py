@@ -6,9 +6,8 @@ order. A cleared annotation is one ``check_entry`` keeps without a word and with
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter, eq, is_
 from typing import Any
 
@@ -40,6 +39,7 @@ class Annotation(msgspec.Struct, gc=False):
 
 
 _FIELDS = tuple(Annotation.__struct_fields__)
+_SEG_CODE = {list: 1, dict: 2}  # see code in _vectorised
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Chunk:
     seg_present: np.ndarray
     polygon_text: bytes
     json_texts: list
-    ids: list
+    ids: np.ndarray | list
 
 
 def check_chunk(anns: list[Annotation], first: int, ctx: Context) -> Chunk:
@@ -118,17 +118,30 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
         np.array([v is not UNSET and bool(v) for v in ignore], np.uint8)
     segs = col['segmentation']
     # 0: none or empty (nothing to check), 1: polygons (checked below), 2: an RLE (the exact rule)
-    code = np.array([(type(s) is list) + 2 * (type(s) is dict) if s else 0 for s in segs], np.uint8)
+    code = np.fromiter(map(_SEG_CODE.get, map(type, segs), repeat(0)), np.uint8, n)
+    code *= np.fromiter(map(bool, segs), bool, n)
     ok &= code != 2
-    poly_index = np.flatnonzero(code == 1)
-    polygons = check_polygons([segs[i] for i in poly_index], w_img[poly_index], h_img[poly_index], ctx.parser)
+    is_poly = code == 1
+    poly_index = np.flatnonzero(is_poly)
+    polygons = check_polygons(list(compress(segs, is_poly.tolist())), w_img[poly_index], h_img[poly_index],
+                              ctx.parser)
     ok[poly_index] &= ~polygons.flagged
     seg_start, seg_end = np.zeros(n, np.int64), np.zeros(n, np.int64)
     seg_start[poly_index], seg_end[poly_index] = polygons.start, polygons.end
     columns = AnnotationColumns(image, bbox, bbox_int, category, ignore,
                                 np.where(code == 1, SEG_POLYGONS, SEG_EMPTY).astype(np.uint8), seg_start, seg_end)
     seg_present = ~np.fromiter(map(is_, segs, repeat(UNSET)), bool, n)
-    return Chunk(columns, ok.copy(), seg_present, polygons.text, [], col['id']), ok
+    return Chunk(columns, ok.copy(), seg_present, polygons.text, [], _id_column(col['id'])), ok
+
+
+def _id_column(ids: list) -> np.ndarray | list:
+    """The annotation ids as int64 when they all are 64-bit integers; otherwise as they are."""
+    if set(map(type, ids)) == {int}:
+        try:
+            return np.array(ids, np.int64)
+        except OverflowError:
+            pass
+    return ids
 
 
 class Index:
@@ -211,7 +224,7 @@ def _exact(ann: Annotation, i: int, index: int, chunk: Chunk, ctx: Context) -> N
         cols.seg_kind[i] = SEG_EMPTY
     elif cols.seg_kind[i] != SEG_POLYGONS:  # kept polygons are unchanged: their text stays
         cols.seg_kind[i], cols.seg_start[i] = SEG_JSON, len(chunk.json_texts)
-        chunk.json_texts.append(json.dumps(seg).encode())
+        chunk.json_texts.append(msgspec.json.encode(seg))  # msgspec decoded it: encodes back to the same value
 
 
 def as_dict(ann: Annotation, chunk: Chunk, i: int) -> dict:

@@ -138,7 +138,7 @@ def test_a_clean_file_needs_the_exact_rule_only_for_notes():
 
 def test_columns_hold_no_object_per_annotation():
     columns = check_columns(json.dumps(_many(400)).encode(), 'x.json')
-    arrays = [columns.widths, columns.heights, columns.ann_start, columns.polygon_text, columns.ids.ints,
+    arrays = [columns.widths, columns.heights, columns.ann_start, *columns.polygon_text.parts, columns.ids.ints,
               columns.file_names.data, *(getattr(columns.anns, f) for f in columns.anns.__dataclass_fields__)]
     assert all(isinstance(a, np.ndarray) and a.dtype != object for a in arrays)
     assert len(columns.anns.bbox) == 407
