@@ -204,6 +204,26 @@ def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
     return msgspec.json.decode(raw, type=_ImagesOnly).images
 
 
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Which values occurred before (the second and later occurrences of each)."""
+    again = np.zeros(len(values), bool)
+    if len(values) < 2 or np.all(values[1:] > values[:-1]):  # increasing: distinct
+        return again
+    low, high = int(values.min()), int(values.max())
+    if high - low < 8 * len(values):  # ids are usually dense: count them instead of sorting
+        counts = np.bincount(values - low)
+        maybe = np.flatnonzero(counts[values - low] > 1)
+        if not len(maybe):
+            return again
+        values, positions = values[maybe], maybe
+    else:
+        positions = np.arange(len(values))
+    _, first = np.unique(values, return_index=True)  # stable: the first occurrence of each
+    again[positions] = True
+    again[positions[first]] = False
+    return again
+
+
 def _renumber(all_ids: np.ndarray | list, kept: np.ndarray, image_rows: np.ndarray, image_ids: list,
               images: dict, report: Report) -> None:
     """``check_coco``'s new ids for kept annotations whose id is missing, not an integer, or used before.
@@ -218,11 +238,7 @@ def _renumber(all_ids: np.ndarray | list, kept: np.ndarray, image_rows: np.ndarr
     index = np.flatnonzero(kept)
     if isinstance(all_ids, np.ndarray):
         values = all_ids[index]
-        again = np.zeros(len(values), bool)
-        if len(values) > 1 and not np.all(values[1:] > values[:-1]):  # increasing ids are distinct: no sort
-            _, first = np.unique(values, return_index=True)
-            again[:] = True
-            again[first] = False
+        again = _repeated(values)
         max_id = max(0, int(values.max())) if len(values) else 0
         ids = values.tolist() if again.any() else []
     else:  # a missing, string or huge id somewhere: one by one

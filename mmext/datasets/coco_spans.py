@@ -30,6 +30,7 @@ PIECE_BYTES = 1 << 24  # about 45,000 COCO annotations with polygons
 _KEY = re.compile(rb'"annotations"\s*:\s*\[')
 _CUT = re.compile(rb'\}\s*,\s*\{')
 _SPACE = b' \t\r\n'
+_NEEDED = (b'"images"', b'"categories"')
 _MAX_ENDS = 4  # candidate array ends whose surroundings are decoded before giving up
 _MAX_RETRIES = 4  # further cuts tried after a cut that did not decode
 
@@ -46,28 +47,29 @@ def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
         rest_type: A msgspec type for the whole file whose ``annotations`` field is ``msgspec.Raw``.
 
     Returns:
-        ``(rest, start, end)``: the decoded rest (``annotations`` is ``b'[]'``) and the array's bytes
-        ``raw[start:end]`` (from ``[`` to ``]``), or None when no candidate checks out.
+        ``(rest, start, end)``: the decoded rest (``annotations`` is ``b'[]'``; images and categories are
+        there) and the array's bytes ``raw[start:end]`` (from ``[`` to ``]``), or None when no candidate checks
+        out. An end found here can still be too far (a key after the array whose value ends like it, such as
+        a list of licenses): then a piece does not decode, and the caller takes the two-scan way.
     """
     found = _KEY.search(raw)
     if found is None:
         return None
     start = found.end() - 1
-    head_has_categories = None
+    in_head: dict[bytes, bool] = {}
     for end in _ends(raw, start):
         tail = raw[end:]
-        if b'"categories"' not in tail:  # the file must have categories: do not swallow them into the array
-            if head_has_categories is None:
-                head_has_categories = b'"categories"' in raw[:start]
-            if not head_has_categories:
-                continue
+        # the file must have images and categories: an end that would swallow them into the array is not it
+        if any(key not in tail and not in_head.setdefault(key, key in raw[:start]) for key in _NEEDED):
+            continue
         rest_bytes = raw[:start] + b'[]' + tail
         try:
             rest = msgspec.json.decode(rest_bytes, type=rest_type)
         except (msgspec.DecodeError, msgspec.ValidationError):
             continue
         value = rest.annotations
-        if isinstance(value, msgspec.Raw) and len(value) == 2 and _offset(value, rest_bytes) == start:
+        if isinstance(value, msgspec.Raw) and len(value) == 2 and _offset(value, rest_bytes) == start and \
+                msgspec.UNSET not in (rest.images, rest.categories):
             return rest, start, end
     return None
 

@@ -17,21 +17,23 @@ import simdjson
 from msgspec import UNSET, UnsetType
 
 from mmext.datasets import checks
-from mmext.datasets.coco_columns import SEG_EMPTY, SEG_JSON, SEG_POLYGONS, AnnotationColumns, box_int_bits
+from mmext.datasets.coco_columns import (SEG_EMPTY, SEG_JSON, SEG_POLYGONS, AnnotationColumns, box_int_bits,
+                                         decode_json)
 from mmext.datasets.polygons import check_polygons, polygons_from_text
 from mmext.datasets.problems import Report
 
-_EXACT = 2 ** 53  # integers up to here are exact as float64
+_EXACT = 2 ** 53  # integers below this are exact as float64 (and 2 ** 53 + 1 reads as 2 ** 53)
 _NO_BOX = [float('nan')] * 4
 _ID = (int, str)
 
 
 class Annotation(msgspec.Struct, gc=False):
-    """One annotation as msgspec decodes it: values as json gives them, polygons as their JSON text."""
+    """One annotation as msgspec decodes it: values as json gives them, the box and polygons as their JSON
+    text."""
     id: Any = UNSET
     image_id: Any = UNSET
     category_id: Any = UNSET
-    bbox: Any = UNSET
+    bbox: msgspec.Raw | UnsetType = UNSET  # parsed with the others of its chunk (see _boxes)
     area: Any = UNSET
     iscrowd: Any = UNSET
     ignore: Any = UNSET
@@ -102,7 +104,7 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     ok = category >= 0
     ok &= image >= 0
     w_img, h_img = ctx.widths[np.maximum(image, 0)], ctx.heights[np.maximum(image, 0)]
-    bbox, bbox_int, box_ok = _boxes(col['bbox'])
+    bbox, bbox_int, box_ok = _boxes(col['bbox'], ctx.parser)
     x, y, w, h = bbox.T
     area, area_ok = _numbers(col['area'])
     with np.errstate(invalid='ignore'):  # NaN stands for "not a plain number": already not ok
@@ -130,7 +132,7 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     seg_start[poly_index], seg_end[poly_index] = polygons.start, polygons.end
     columns = AnnotationColumns(image, bbox, bbox_int, category, ignore,
                                 np.where(code == 1, SEG_POLYGONS, SEG_EMPTY).astype(np.uint8), seg_start, seg_end)
-    seg_present = ~np.fromiter(map(is_, segs, repeat(UNSET)), bool, n)
+    seg_present = np.ones(n, bool) if UNSET not in segs else ~np.fromiter(map(is_, segs, repeat(UNSET)), bool, n)
     return Chunk(columns, ok.copy(), seg_present, polygons.text, [], _id_column(col['id'])), ok
 
 
@@ -184,15 +186,67 @@ def _numbers(values: list) -> tuple[np.ndarray, np.ndarray]:
     if set(map(type, values)) <= {float, int}:
         try:
             numbers = np.array(values, np.float64)
-            return numbers, ~(np.abs(numbers) > _EXACT)
+            return numbers, ~(np.abs(numbers) >= _EXACT)
         except OverflowError:  # an integer beyond float64
             pass
-    ok = np.array([type(v) is float or (type(v) is int and -_EXACT <= v <= _EXACT) for v in values], bool)
+    ok = np.array([type(v) is float or (type(v) is int and -_EXACT < v < _EXACT) for v in values], bool)
     return np.array([v if k else np.nan for v, k in zip(values, ok)], np.float64), ok
 
 
-def _boxes(values: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Boxes as float64 (n, 4), their ``bbox_int`` bits, and whether each is a list of 4 plain numbers."""
+_BOX_SENTINEL = -99999999.0
+_BOX_SEPARATOR = b',-99999999,'  # written as an integer: no '.' or 'e' to confuse the integer test in _boxes
+
+
+def _boxes(raws: list, parser: simdjson.Parser) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Boxes as float64 (n, 4), their ``bbox_int`` bits, and whether each is a list of 4 plain numbers.
+
+    Args:
+        raws: Each annotation's ``bbox`` as JSON text (UNSET: none).
+        parser: simdjson's parser.
+    """
+    found = _parsed_boxes(raws, parser) if raws and UNSET not in raws else None
+    if found is not None:
+        return found
+    return _python_boxes([b if b is UNSET else decode_json(b) for b in raws])
+
+
+def _parsed_boxes(raws: list[msgspec.Raw], parser: simdjson.Parser
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """:func:`_boxes` with simdjson: the texts joined with a sentinel after each box, parsed as one document
+    into one float64 array (no Python object per number). None when a box is anything but a list of numbers;
+    :func:`_python_boxes` then decides."""
+    n = len(raws)
+    starts = np.ones(n + 1, np.int64)  # where each box's text starts in the document (after its '[')
+    np.cumsum(np.fromiter(map(len, raws), np.int64, n) + len(_BOX_SEPARATOR), out=starts[1:])
+    starts[1:] += 1
+    texts = list(raws)
+    texts[0] = b'[' + texts[0]
+    texts[-1] = bytes(texts[-1]) + _BOX_SEPARATOR[:-1] + b']'
+    doc = _BOX_SEPARATOR.join(texts)
+    del texts
+    text = np.frombuffer(doc, np.uint8)
+    # each box a list, and no list inside one (simdjson flattens nested lists)
+    if np.any(text[starts[:-1]] != ord('[')) or doc.count(b'[') != n + 1:
+        return None
+    try:
+        values = np.frombuffer(parser.parse(doc).as_buffer(of_type='d'), np.float64)
+    except (ValueError, TypeError, RuntimeError):  # a string, null, true, an object, a number out of range
+        return None
+    if len(values) != 5 * n or np.any(values[4::5] != _BOX_SENTINEL):
+        return None  # a box of other than 4 numbers (or a number equal to the sentinel)
+    boxes = values.reshape(n, 5)[:, :4].copy()
+    # a number written without '.', 'e' or 'E' is an int for json: 4 dots and no exponent is 4 floats,
+    # neither is 4 ints; any other box (some of each) is decoded to tell
+    dots = np.add.reduceat(text == ord('.'), starts[:-1], dtype=np.int64)
+    exps = np.add.reduceat((text == ord('e')) | (text == ord('E')), starts[:-1], dtype=np.int64)
+    bits = np.where(dots + exps == 0, 15, 0).astype(np.uint8)
+    for i in np.flatnonzero((dots + exps != 0) & ((dots != 4) | (exps != 0))).tolist():
+        bits[i] = box_int_bits(decode_json(raws[i]))
+    return boxes, bits, ~(np.abs(boxes) >= _EXACT).any(1)
+
+
+def _python_boxes(values: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_boxes` for boxes as json gives them (UNSET: none)."""
     n = len(values)
     good = np.ones(n, bool)
     if set(map(type, values)) != {list} or np.any(np.fromiter(map(len, values), np.int64, n) != 4):
@@ -231,6 +285,8 @@ def as_dict(ann: Annotation, chunk: Chunk, i: int) -> dict:
     """Item ``i`` of the chunk as ``json.loads`` gives it (the keys the rules read; polygons decoded from their
     text)."""
     found = {k: v for k, v in zip(_FIELDS, (getattr(ann, k) for k in _FIELDS)) if v is not UNSET}
+    if 'bbox' in found:
+        found['bbox'] = decode_json(found['bbox'])
     cols = chunk.columns
     if cols.seg_kind[i] == SEG_POLYGONS:
         found['segmentation'] = polygons_from_text(chunk.polygon_text[cols.seg_start[i]:cols.seg_end[i]])

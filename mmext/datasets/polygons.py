@@ -17,9 +17,9 @@ from typing import Sequence
 import numpy as np
 import simdjson
 
-_SENTINEL = -1.5e308  # far outside any image: a polygon that holds it is flagged by the bounds test anyway
+_SENTINEL = -9e9  # far outside any image (a polygon that holds it is flagged by the bounds test anyway); short to parse
 # two sentinels between polygons: each polygon then keeps its x at even positions of the flat array
-SEPARATOR = b',%r,%r,' % (_SENTINEL, _SENTINEL)
+SEPARATOR = b',-9e9,-9e9,'
 
 
 @dataclass

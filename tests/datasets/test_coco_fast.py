@@ -75,7 +75,7 @@ CASES = {
     'polygon point slightly negative': lambda d: _edit(d, 104, segmentation=[[-1, 5, 9, 5, 9, 10]]),
     'polygon of 4 numbers': lambda d: _edit(d, 105, segmentation=[[1, 2, 3, 4], [1, 2, 3, 4, 5, 6]]),
     'odd polygon': lambda d: _edit(d, 106, segmentation=[[1, 2, 3, 4, 5, 6, 7]]),
-    'a coordinate equal to the sentinel': lambda d: _edit(d, 107, segmentation=[[1, 2, 3, 4, 5, -1.5e308]]),
+    'a coordinate equal to the sentinel': lambda d: _edit(d, 107, segmentation=[[1, 2, 3, 4, 5, -9e9]]),
     'nested list in a polygon': lambda d: _edit(d, 108, segmentation=[[1, 2, 3, 4, [5, 6]]]),  # flat: 6 numbers
     # a nested list in one polygon and a number in place of a polygon elsewhere: the '[' count alone balances
     'nested list and a bare number': lambda d: _edit(_edit(d, 108, segmentation=[[1, 2, 3, 4, 5, [6, 7]]]), 109,
@@ -95,6 +95,14 @@ CASES = {
         {k: v for k, v in a.items() if k != 'iscrowd'} for a in d['annotations']]}, 122, iscrowd=False),
     'image size as float': lambda d: {**d, 'images': [dict(img, width=WIDTH + 0.4) for img in d['images']]},
     'duplicate image entry': lambda d: {**d, 'images': d['images'] + [dict(d['images'][0])]},
+    'boxes written with exponents and -0': lambda d: _edit(_edit(d, 101, bbox=[1e1, 2.5e0, 3, 4E0]), 102,
+                                                            bbox=[-0, 1, 2.0, 3]),
+    'nested list in a box': lambda d: _edit(d, 103, bbox=[[1, 2], 3, 4]),  # flat: 4 numbers
+    'boxes of 3 and 5 numbers': lambda d: _edit(_edit(d, 104, bbox=[1, 2, 3]), 105, bbox=[1, 2, 3, 4, 5]),
+    'box holding true, null or a string': lambda d: _edit(_edit(_edit(d, 106, bbox=[True, 2, 3, 4]), 107,
+                                                                bbox=[1, None, 3, 4]), 108, bbox=[1, 2, '3', 4]),
+    'box equal to the separator number': lambda d: _edit(d, 109, bbox=[1, 2, 3, -99999999]),
+    'box missing or not a list': lambda d: _edit(_edit(d, 110, bbox=5), 111, bbox=None),
     'pretty-printed': lambda d: d,  # written with indent below
 }
 
