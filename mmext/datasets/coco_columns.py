@@ -161,17 +161,19 @@ class CocoColumns:
 
     def set_content(self, category_ids: list, ids: Sequence[Any], file_names: Sequence[str], widths: Sequence[int],
                     heights: Sequence[int], anns: AnnotationColumns, polygon_texts: Sequence[bytes],
-                    json_texts: Sequence[bytes]) -> None:
+                    json_texts: Sequence[bytes], kept: np.ndarray | None = None) -> None:
         """Fill the columns from the category ids the annotations' ``category`` indexes, the kept images (in
-        order) and the kept annotations (in file order)."""
+        order) and the annotations (in file order; only those at the positions ``kept`` when it is given)."""
         self.category_ids = category_ids
         self.ids = IdColumn(ids)
         self.file_names = TextColumn([name.encode('utf-8', 'surrogatepass') for name in file_names])
         self.widths, self.heights = np.array(widths, np.int64), np.array(heights, np.int64)
-        order = np.argsort(anns.image, kind='stable')  # grouped by image, file order within an image
-        self.anns = anns.take(order)
+        kept = np.arange(len(anns.image)) if kept is None else kept
+        image = anns.image[kept]
+        order = np.argsort(image, kind='stable')  # grouped by image, file order within an image
+        self.anns = anns.take(kept[order])
         self.ann_start = np.zeros(len(self.widths) + 1, np.int64)
-        np.cumsum(np.bincount(anns.image, minlength=len(self.widths)), out=self.ann_start[1:])
+        np.cumsum(np.bincount(image, minlength=len(self.widths)), out=self.ann_start[1:])
         self.polygon_text = JoinedText(polygon_texts)
         self.json_text = TextColumn(json_texts)
 

@@ -135,7 +135,7 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     if not kept_imgs:
         report.add('empty_dataset', checks.why_empty(report))
     out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights,
-                    anns.take(kept), polygon_texts, json_texts)
+                    anns, polygon_texts, json_texts, np.flatnonzero(kept))
     return out
 
 

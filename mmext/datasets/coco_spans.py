@@ -60,7 +60,7 @@ def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
     for end in _ends(raw, start):
         tail = raw[end:]
         # the file must have images and categories: an end that would swallow them into the array is not it
-        if any(key not in tail and not in_head.setdefault(key, key in raw[:start]) for key in _NEEDED):
+        if any(key not in tail and not _in_head(in_head, raw, key, start) for key in _NEEDED):
             continue
         rest_bytes = raw[:start] + b'[]' + tail
         try:
@@ -72,6 +72,13 @@ def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
                 msgspec.UNSET not in (rest.images, rest.categories):
             return rest, start, end
     return None
+
+
+def _in_head(known: dict, raw: bytes, key: bytes, start: int) -> bool:
+    """Whether ``key`` occurs before ``start`` (remembered in ``known``)."""
+    if key not in known:
+        known[key] = raw.find(key, 0, start) >= 0
+    return known[key]
 
 
 def _ends(raw: bytes, start: int) -> Iterator[int]:

@@ -237,11 +237,16 @@ def _parsed_boxes(raws: list[msgspec.Raw], parser: simdjson.Parser
     boxes = values.reshape(n, 5)[:, :4].copy()
     # a number written without '.', 'e' or 'E' is an int for json: 4 dots and no exponent is 4 floats,
     # neither is 4 ints; any other box (some of each) is decoded to tell
-    dots = np.add.reduceat(text == ord('.'), starts[:-1], dtype=np.int64)
-    exps = np.add.reduceat((text == ord('e')) | (text == ord('E')), starts[:-1], dtype=np.int64)
-    bits = np.where(dots + exps == 0, 15, 0).astype(np.uint8)
-    for i in np.flatnonzero((dots + exps != 0) & ((dots != 4) | (exps != 0))).tolist():
-        bits[i] = box_int_bits(decode_json(raws[i]))
+    # (a box holds at most 4 dots: 4n of them in all is 4 in each)
+    num_dots, num_exps = doc.count(b'.'), doc.count(b'e') + doc.count(b'E')
+    if num_exps == 0 and num_dots in (0, 4 * n):
+        bits = np.full(n, 15 if num_dots == 0 else 0, np.uint8)
+    else:
+        dots = np.add.reduceat(text == ord('.'), starts[:-1], dtype=np.int64)
+        exps = np.add.reduceat((text == ord('e')) | (text == ord('E')), starts[:-1], dtype=np.int64)
+        bits = np.where(dots + exps == 0, 15, 0).astype(np.uint8)
+        for i in np.flatnonzero((dots + exps != 0) & ((dots != 4) | (exps != 0))).tolist():
+            bits[i] = box_int_bits(decode_json(raws[i]))
     return boxes, bits, ~(np.abs(boxes) >= _EXACT).any(1)
 
 
