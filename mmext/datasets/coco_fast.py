@@ -1,9 +1,11 @@
-"""The annotation rules for a whole COCO file at once: msgspec, numpy, and the exact rules where needed.
+"""The annotation rules for a whole COCO file at once: msgspec, simdjson, numpy, and the exact rules where needed.
 
 :func:`mmext.datasets.checks.check_coco` looks at every annotation in Python: right for ``tools/check_dataset.py``,
-too slow for a COCO-train-sized file at every start. Here msgspec reads the file into small typed records,
-chunk by chunk (a chunk's records are dropped once its columns are made, so the file is never in memory as
-Python objects), and :mod:`mmext.datasets.fast_rules` applies the rules to each chunk with numpy, and with
+too slow for a COCO-train-sized file at every start. Here the annotations array is found in the file's bytes and
+decoded a piece at a time (:mod:`mmext.datasets.coco_spans`: one scan of the text; a piece's records are dropped
+once its columns are made, so the file is never in memory as Python objects); msgspec leaves each box and
+polygon as its JSON text, which simdjson turns into float arrays a chunk at a time, and
+:mod:`mmext.datasets.fast_rules` applies the rules to each chunk with numpy, and with
 :func:`~mmext.datasets.checks.check_entry` (the exact rule) only where numpy cannot clear an annotation.
 The result, report included, is the one ``check_coco`` gives (tests compare the two on a corpus of bad files);
 a file msgspec does not take (not valid JSON for it, an entry that is not an object) goes to ``check_coco``.
