@@ -155,8 +155,9 @@ def compare(name: str, ann_file: str, results: list, repeats: int) -> list[Row]:
         identical = (np.array_equal(ref_eval.stats, fast_eval.stats) and same_arrays and same_rounded
                      and np.array_equal(ref_ap, fast_ap, equal_nan=True))
         found.append(Row(f'COCO eval {name}: numbers of backend {key} vs pycocotools',
-                         f'max|d| {max(stats_diff, ap_diff):.2g}', '0', None, 'identical', identical,
-                         f'12 stats max|d|={stats_diff:.2g}, {ref_ap.size} per-class APs max|d|={ap_diff:.2g}, '
+                         f'max abs diff {max(stats_diff, ap_diff):.2g}', '0', None, 'identical', identical,
+                         f'12 stats max abs diff={stats_diff:.2g}, {ref_ap.size} per-class APs max abs diff='
+                         f'{ap_diff:.2g}, '
                          f'precision/recall arrays equal: {same_arrays}; 3-decimal metrics returned equal to '
                          f"mmdet's: {same_rounded}"))
     return found
