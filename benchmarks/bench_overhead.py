@@ -13,7 +13,8 @@ step and every hook) after 10 warm-up iterations, and the median over runs; runs
 interpreter, so that no run inherits what an earlier one left behind (dataloader workers, mmengine's global
 instances); imports are outside the figure. On a shared 2-core machine two such measurements of the same code
 can differ by 3%, more than the 2% goal: read the ratio with its spread, and repeat it before trusting a miss
-or a pass.
+or a pass. A second row gives what no such difference can resolve: the time mmext's hooks take per iteration,
+timed inside mmext's runs, as a share of the iteration.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ import tempfile
 
 import numpy as np
 
-from benchmarks.common import Row, cache_dir, interleaved, load_average, ratio_row, run_python
+from benchmarks.common import Measure, Row, cache_dir, interleaved, load_average, ratio_row, run_python
 
 DEMO_CONFIG = 'configs/demo/retinanet_r18_fpn_10e_demo.py'
 GOAL = 1.02
@@ -63,8 +64,13 @@ def _config(data_root: str, work_dir: str, name: str, plain: bool, quick: bool):
     return cfg
 
 
-def _train(data_root: str, plain: bool, warmup: int, counter: list[int], quick: bool) -> float:
-    """Train one epoch; return the median per-iteration time after ``warmup`` iterations."""
+def _train(data_root: str, plain: bool, warmup: int, counter: list[int], quick: bool) -> dict:
+    """Train one epoch.
+
+    Returns:
+        ``seconds``: the median per-iteration time after ``warmup`` iterations; ``hooks``: (mmext's side) the
+        mean time per iteration spent in the training-iteration methods of mmext's hooks.
+    """
     from mmengine.runner import Runner
     from mmext.engine.train import build_runner
     counter[0] += 1
@@ -74,9 +80,32 @@ def _train(data_root: str, plain: bool, warmup: int, counter: list[int], quick: 
         runner = Runner.from_cfg(cfg) if plain else build_runner(cfg)
         if plain and type(runner) is not Runner:
             raise RuntimeError(f'the anchor must be a plain Runner, got {type(runner).__name__}')
+        spent = [] if plain else _time_mmext_hooks(runner)
         runner.train()
         times = runner.message_hub.get_scalar('train/time').data[0]
-    return float(np.median(times[warmup:]))
+    return dict(seconds=float(np.median(times[warmup:])), hooks=sum(spent) / len(times) if spent else None)
+
+
+def _time_mmext_hooks(runner) -> list[float]:
+    """Time every call of an mmext hook's ``before_train_iter`` / ``after_train_iter`` (into the returned list):
+    the per-iteration work mmext adds on the main path, measured directly rather than as a difference of two
+    noisy runs."""
+    import time
+    spent: list[float] = []
+
+    def timed(method):
+        def call(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - start)
+        return call
+    for hook in runner.hooks:
+        if type(hook).__module__.startswith('mmext'):
+            for name in ('before_train_iter', 'after_train_iter'):
+                setattr(hook, name, timed(getattr(hook, name)))
+    return spent
 
 
 _CHILD = '''
@@ -86,15 +115,18 @@ from benchmarks.bench_overhead import _train
 data_root, kind, warmup, run, quick = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == '1'
 if quick:  # a smoke test; one thread suffers far less from a busy machine
     torch.set_num_threads(1)
-print(json.dumps(dict(seconds=_train(data_root, kind == 'plain', warmup, [run], quick))))
+print(json.dumps(_train(data_root, kind == 'plain', warmup, [run], quick)))
 '''
 
 
-def _run(data_root: str, plain: bool, warmup: int, counter: list[int], quick: bool) -> float:
-    """:func:`_train` in a fresh interpreter."""
+def _run(data_root: str, plain: bool, warmup: int, counter: list[int], quick: bool, hooks: list[float]) -> float:
+    """:func:`_train` in a fresh interpreter (mmext's hook time goes into ``hooks``)."""
     counter[0] += 1
     args = [data_root, 'plain' if plain else 'mmext', str(warmup), str(counter[0]), '1' if quick else '0']
-    return run_python(_CHILD, args, timeout=1200)['seconds']
+    found = run_python(_CHILD, args, timeout=1200)
+    if found['hooks'] is not None:
+        hooks.append(found['hooks'])
+    return found['seconds']
 
 
 def rows(quick: bool = False) -> list[Row]:
@@ -103,10 +135,15 @@ def rows(quick: bool = False) -> list[Row]:
     each of 3 iterations of batch 2 (1 warm-up), no dataloader workers."""
     data_root = _demo_data(quick)
     repeats, warmup = (1, 1) if quick else (8, 10)
-    counter = [0]
-    times = interleaved({'anchor': lambda: _run(data_root, True, warmup, counter, quick),
-                         'mmext': lambda: _run(data_root, False, warmup, counter, quick)}, repeats)
+    counter, hooks = [0], []
+    times = interleaved({'anchor': lambda: _run(data_root, True, warmup, counter, quick, hooks),
+                         'mmext': lambda: _run(data_root, False, warmup, counter, quick, hooks)}, repeats)
     iterations = '2' if quick else '150'
+    own = Measure([1000 * h for h in hooks], 'ms')
     return [ratio_row(f'training: time per iteration (demo, {iterations} it x {repeats} runs)', times['mmext'],
                       times['anchor'], GOAL, 'time per iteration',
-                      f'MMExtRunner + mmext hooks vs plain mmengine Runner; {load_average()}')]
+                      f'MMExtRunner + mmext hooks vs plain mmengine Runner; {load_average()}'),
+            Row(f'training: time in mmext hooks per iteration (demo, {repeats} runs)', own,
+                Measure([1000 * t for t in times['mmext'].samples], 'ms'), own.median / (1000 * times['mmext'].median),
+                'informative', None, "their before/after_train_iter, timed in mmext's runs; anchor: the whole "
+                'iteration; the ratio is their share of it')]
