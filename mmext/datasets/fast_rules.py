@@ -19,6 +19,7 @@ from msgspec import UNSET, UnsetType
 from mmext.datasets import checks
 from mmext.datasets.coco_columns import (SEG_EMPTY, SEG_JSON, SEG_POLYGONS, AnnotationColumns, box_int_bits,
                                          decode_json)
+from mmext.datasets.json_numbers import joined_lists, parse_numbers
 from mmext.datasets.polygons import check_polygons, polygons_from_text
 from mmext.datasets.problems import Report
 
@@ -217,21 +218,9 @@ def _parsed_boxes(raws: list[msgspec.Raw], parser: simdjson.Parser
     into one float64 array (no Python object per number). None when a box is anything but a list of numbers;
     :func:`_python_boxes` then decides."""
     n = len(raws)
-    starts = np.ones(n + 1, np.int64)  # where each box's text starts in the document (after its '[')
-    np.cumsum(np.fromiter(map(len, raws), np.int64, n) + len(_BOX_SEPARATOR), out=starts[1:])
-    starts[1:] += 1
-    texts = list(raws)
-    texts[0] = b'[' + texts[0]
-    texts[-1] = bytes(texts[-1]) + _BOX_SEPARATOR[:-1] + b']'
-    doc = _BOX_SEPARATOR.join(texts)
-    del texts
-    text = np.frombuffer(doc, np.uint8)
-    # each box a list, and no list inside one (simdjson flattens nested lists)
-    if np.any(text[starts[:-1]] != ord('[')) or doc.count(b'[') != n + 1:
-        return None
-    try:
-        values = np.frombuffer(parser.parse(doc).as_buffer(of_type='d'), np.float64)
-    except (ValueError, TypeError, RuntimeError):  # a string, null, true, an object, a number out of range
+    doc, starts, flat = joined_lists(list(raws), _BOX_SEPARATOR, tail=_BOX_SEPARATOR[:-1])
+    values = parse_numbers(parser, doc) if flat else None
+    if values is None:
         return None
     if len(values) != 5 * n or np.any(values[4::5] != _BOX_SENTINEL):
         return None  # a box of other than 4 numbers (or a number equal to the sentinel)
@@ -243,6 +232,7 @@ def _parsed_boxes(raws: list[msgspec.Raw], parser: simdjson.Parser
     if num_exps == 0 and num_dots in (0, 4 * n):
         bits = np.full(n, 15 if num_dots == 0 else 0, np.uint8)
     else:
+        text = np.frombuffer(doc, np.uint8)
         dots = np.add.reduceat(text == ord('.'), starts[:-1], dtype=np.int64)
         exps = np.add.reduceat((text == ord('e')) | (text == ord('E')), starts[:-1], dtype=np.int64)
         bits = np.where(dots + exps == 0, 15, 0).astype(np.uint8)

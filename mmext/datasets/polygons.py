@@ -17,6 +17,8 @@ from typing import Sequence
 import numpy as np
 import simdjson
 
+from mmext.datasets.json_numbers import joined_lists, parse_numbers
+
 _SENTINEL = -9e9  # far outside any image (a polygon that holds it is flagged by the bounds test anyway); short to parse
 # two sentinels between polygons: each polygon then keeps its x at even positions of the flat array
 SEPARATOR = b',-9e9,-9e9,'
@@ -66,33 +68,22 @@ def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: n
         return Polygons(b'', empty, empty, np.zeros(0, bool))
     first = np.zeros(len(count) + 1, np.int64)
     np.cumsum(count, out=first[1:])
-    poly_start = np.ones(len(polys) + 1, np.int64)  # the text starts with the document's '['
-    np.cumsum(np.fromiter(map(len, polys), np.int64, count=len(polys)) + len(SEPARATOR), out=poly_start[1:])
-    poly_start[1:] += 1
-    # the text is the simdjson document itself: brackets around the joined polygons, no copy of it made
-    polys[0] = b'[' + polys[0]
-    polys[-1] = bytes(polys[-1]) + b']'
-    text = SEPARATOR.join(polys)
+    # the text kept is the simdjson document itself: no second copy of it is made
+    text, poly_start, flat = joined_lists(polys, SEPARATOR)
     del polys
     start, end = poly_start[first[:-1]], poly_start[first[1:]] - len(SEPARATOR)
-    # every polygon must be a list: a number in its place would hide a nested list from the '[' count
-    if np.any(np.frombuffer(text, np.uint8)[poly_start[:-1]] != ord('[')):
-        flagged = None
-    else:
+    flagged = None
+    if flat:
         flagged = _flag(parser or simdjson.Parser(), text, len(poly_start) - 1, count, widths, heights)
     return Polygons(text, start, end, np.ones(len(count), bool) if flagged is None else flagged)
 
 
-def _flag(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray, widths: np.ndarray, heights: np.ndarray
-          ) -> np.ndarray | None:
+def _flag(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray, widths: np.ndarray,
+          heights: np.ndarray) -> np.ndarray | None:
     """The flags of the annotations (``doc``: their polygons as one JSON array, ``count``: polygons per
-    annotation), or None when the document is not arrays of plain numbers (then the exact rule sees all)."""
-    # one '[' per polygon and the outer one: anything else is a nested list (or a bracket inside a string)
-    if doc.count(b'[') != num_polys + 1:
-        return None
-    try:
-        values = np.frombuffer(parser.parse(doc).as_buffer(of_type='d'), np.float64)
-    except (ValueError, TypeError, RuntimeError):  # a string, null, true, an object, a number out of range
+    annotation), or None when the document is not lists of plain numbers (then the exact rule sees all)."""
+    values = parse_numbers(parser, doc)
+    if values is None:
         return None
     marks = np.flatnonzero(values == _SENTINEL)
     if len(marks) != 2 * (num_polys - 1) or np.any(marks[1::2] - marks[0::2] != 1):
