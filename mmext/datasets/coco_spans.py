@@ -32,6 +32,7 @@ _CUT = re.compile(rb'\}\s*,\s*\{')
 _SPACE = b' \t\r\n'
 _NEEDED = (b'"images"', b'"categories"')
 _MAX_ENDS = 4  # candidate array ends whose surroundings are decoded before giving up
+_MAX_KEYS = 4  # "annotations" keys tried
 _MAX_RETRIES = 4  # further cuts tried after a cut that did not decode
 
 
@@ -52,10 +53,17 @@ def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
         out. An end found here can still be too far (a key after the array whose value ends like it, such as
         a list of licenses): then a piece does not decode, and the caller takes the two-scan way.
     """
-    found = _KEY.search(raw)
-    if found is None:
-        return None
-    start = found.end() - 1
+    for key_number, found in enumerate(_KEY.finditer(raw)):
+        if key_number == _MAX_KEYS:  # an "annotations" key nested in some value comes before the real one
+            break
+        located = _located_at(raw, found.end() - 1, rest_type)
+        if located is not None:
+            return located
+    return None
+
+
+def _located_at(raw: bytes, start: int, rest_type: Any) -> tuple[Any, int, int] | None:
+    """:func:`locate` for the array that starts at ``start``."""
     in_head: dict[bytes, bool] = {}
     for end in _ends(raw, start):
         tail = raw[end:]

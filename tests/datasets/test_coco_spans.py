@@ -36,8 +36,8 @@ LAYOUTS = {
         a | dict(caption='a},{"id": 1}, {b}]c},\n{') for a in d['annotations']]),
     'nested lists of objects in annotations': lambda d: d | dict(annotations=[
         a | dict(attributes=[{'a': 1}, {'b': [{'c': 2}]}]) for a in d['annotations']]),
-    'an "annotations" key nested before the real one': lambda d: dict(
-        info={'annotations': [{'id': 1, 'image_id': 1}], 'note': '"annotations": ['}) | d,
+    'an "annotations" key nested before the real one': lambda d: d | dict(  # info is the file's first key
+        info={'annotations': [{'id': 1, 'image_id': 1}], 'note': '"annotations": ['}),
     'no annotations': lambda d: d | dict(annotations=[]),
 }
 
