@@ -120,10 +120,11 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     ctx = Context(images, dropped_imgs, cats, dropped_cats, kept_imgs, widths, heights, report)
     del data
     chunks, first = [], 0
-    for anns in pieces:
-        chunks.append(check_chunk(anns, first, ctx))
-        first += len(anns)
-    anns = None  # the last piece's structs: not needed from here on
+    piece: list = []
+    for piece in pieces:
+        chunks.append(check_chunk(piece, first, ctx))
+        first += len(piece)
+    del piece  # the last piece's structs: not needed from here on
     report.num_annotations = first
     anns, kept, seg_present, polygon_texts, json_texts, ids = _merge(chunks)
     _renumber(ids, kept, anns.image, ctx.image_ids, images, report)
