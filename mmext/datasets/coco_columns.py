@@ -71,6 +71,17 @@ class JoinedText:
         return self.parts[k][start - self.starts[k]:end - self.starts[k]].tobytes()
 
 
+def int64_array(values: Sequence[Any]) -> np.ndarray | None:
+    """``values`` as int64 when every one is a Python int that fits in 64 bits (a bool or a float is not an int
+    here); None otherwise."""
+    if set(map(type, values)) <= {int}:
+        try:
+            return np.array(values, np.int64)
+        except OverflowError:
+            pass
+    return None
+
+
 class IdColumn:
     """Image ids, which COCO allows to be integers or strings: an int64 array, plus the text of any id that does
     not fit it (a string, or an integer beyond 64 bits), so that each id comes back as the same Python value.
@@ -80,12 +91,8 @@ class IdColumn:
     """
 
     def __init__(self, ids: Sequence[Any]) -> None:
-        try:
-            if {type(i) for i in ids} - {int}:
-                raise TypeError
-            self.ints = np.array(ids, dtype=np.int64)
-            self.kinds = self.text = None
-        except (TypeError, OverflowError, ValueError):
+        self.ints, self.kinds, self.text = int64_array(ids), None, None
+        if self.ints is None:
             self.kinds = np.array([0 if type(i) is int and -_INT64_LIMIT <= i < _INT64_LIMIT else
                                    1 if type(i) is str else 2 for i in ids], np.uint8)
             self.ints = np.array([i if k == 0 else 0 for i, k in zip(ids, self.kinds)], np.int64)

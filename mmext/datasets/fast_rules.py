@@ -18,7 +18,7 @@ from msgspec import UNSET, UnsetType
 
 from mmext.datasets import checks
 from mmext.datasets.coco_columns import (SEG_EMPTY, SEG_JSON, SEG_POLYGONS, AnnotationColumns, box_int_bits,
-                                         decode_json)
+                                         decode_json, int64_array)
 from mmext.datasets.json_numbers import joined_lists, parse_numbers
 from mmext.datasets.polygons import check_polygons, polygons_from_text
 from mmext.datasets.problems import Report
@@ -135,17 +135,8 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     columns = AnnotationColumns(image, bbox, bbox_int, category, ignore,
                                 np.where(code == 1, SEG_POLYGONS, SEG_EMPTY).astype(np.uint8), seg_start, seg_end)
     seg_present = np.ones(n, bool) if UNSET not in segs else ~np.fromiter(map(is_, segs, repeat(UNSET)), bool, n)
-    return Chunk(columns, ok.copy(), seg_present, polygons.text, [], _id_column(col['id'])), ok
-
-
-def _id_column(ids: list) -> np.ndarray | list:
-    """The annotation ids as int64 when they all are 64-bit integers; otherwise as they are."""
-    if set(map(type, ids)) == {int}:
-        try:
-            return np.array(ids, np.int64)
-        except OverflowError:
-            pass
-    return ids
+    ids = int64_array(col['id'])
+    return Chunk(columns, ok.copy(), seg_present, polygons.text, [], col['id'] if ids is None else ids), ok
 
 
 class Index:
@@ -159,25 +150,17 @@ class Index:
     def __init__(self, ids: list, int_only: bool = False) -> None:
         self.types = (int,) if int_only else _ID
         self.position = {v: k for k, v in enumerate(ids)}
-        try:
-            if set(map(type, ids)) - {int}:
-                raise TypeError
-            keys = np.array(ids, np.int64)
-            self.order = np.argsort(keys, kind='stable')
-            self.keys = keys[self.order]
-        except (TypeError, OverflowError, ValueError):
-            self.keys = None
+        self.keys = int64_array(ids)
+        if self.keys is not None:
+            self.order = np.argsort(self.keys, kind='stable')
+            self.keys = self.keys[self.order]
 
     def __call__(self, values: list) -> np.ndarray:
         """The index of each value, -1 where it is none of the ids (or not an int / str: 1.0 is not the id 1)."""
-        if self.keys is not None and len(self.keys) and not set(map(type, values)) - {int}:
-            try:
-                wanted = np.array(values, np.int64)
-            except OverflowError:
-                pass
-            else:
-                pos = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
-                return np.where(self.keys[pos] == wanted, self.order[pos], -1)
+        wanted = int64_array(values) if self.keys is not None and len(self.keys) else None
+        if wanted is not None:
+            pos = np.minimum(np.searchsorted(self.keys, wanted), len(self.keys) - 1)
+            return np.where(self.keys[pos] == wanted, self.order[pos], -1)
         types, position = self.types, self.position
         return np.array([position.get(v, -1) if type(v) in types else -1 for v in values], np.int64)
 
