@@ -74,17 +74,19 @@ def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: n
     start, end = poly_start[first[:-1]], poly_start[first[1:]] - len(SEPARATOR)
     flagged = None
     if flat:
-        flagged = _flag(parser or simdjson.Parser(), text, len(poly_start) - 1, count, widths, heights)
+        flagged = _flag(parser or simdjson.Parser(), text, first, widths, heights)
     return Polygons(text, start, end, np.ones(len(count), bool) if flagged is None else flagged)
 
 
-def _flag(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray, widths: np.ndarray,
+def _flag(parser: simdjson.Parser, doc: bytes, first: np.ndarray, widths: np.ndarray,
           heights: np.ndarray) -> np.ndarray | None:
-    """The flags of the annotations (``doc``: their polygons as one JSON array, ``count``: polygons per
-    annotation), or None when the document is not lists of plain numbers (then the exact rule sees all)."""
+    """The flags of the annotations (``doc``: their polygons as one JSON array; annotation k's are polygons
+    ``first[k]:first[k + 1]``), or None when the document is not lists of plain numbers (then the exact rule
+    sees all)."""
     values = parse_numbers(parser, doc)
     if values is None:
         return None
+    count, num_polys = np.diff(first), int(first[-1])
     marks = np.flatnonzero(values == _SENTINEL)
     if len(marks) != 2 * (num_polys - 1) or np.any(marks[1::2] - marks[0::2] != 1):
         return None  # a coordinate equal to the sentinel: let the exact rule see it
@@ -99,17 +101,10 @@ def _flag(parser: simdjson.Parser, doc: bytes, num_polys: int, count: np.ndarray
     values[marks] = 0.0  # inside every image: the bounds below pass them
     # annotation k's values start where its first polygon does
     poly_first = np.concatenate(([0], ends[:-1] + 2))
-    ann_first = np.minimum(poly_first[first_of(count)], len(values) - 1)
+    ann_first = np.minimum(poly_first[first[:-1]], len(values) - 1)
     # below: one bound for x and y, -min(w, h), which passes only what the rule passes (negative coordinates
     # are rare, and an annotation that has one gets the exact rule); above: 2w for x, 2h for y
     flags |= np.minimum.reduceat(values, ann_first) < -np.minimum(widths, heights)
     flags |= np.maximum.reduceat(values[0::2], ann_first // 2) > 2 * widths
     flags |= np.maximum.reduceat(values[1::2], ann_first // 2) > 2 * heights
     return flags
-
-
-def first_of(count: np.ndarray) -> np.ndarray:
-    """Where each group starts in a sequence of groups of ``count[k]`` items."""
-    starts = np.zeros(len(count), np.int64)
-    np.cumsum(count[:-1], out=starts[1:])
-    return starts
