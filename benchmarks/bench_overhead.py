@@ -64,8 +64,8 @@ def _config(data_root: str, work_dir: str, name: str, plain: bool, quick: bool):
     return cfg
 
 
-def _train(data_root: str, plain: bool, warmup: int, counter: list[int], quick: bool) -> dict:
-    """Train one epoch.
+def _train(data_root: str, plain: bool, warmup: int, run: int, quick: bool) -> dict:
+    """Train one epoch (``run``: its number, in the experiment's name).
 
     Returns:
         ``seconds``: the median per-iteration time after ``warmup`` iterations; ``hooks``: (mmext's side) the
@@ -73,10 +73,9 @@ def _train(data_root: str, plain: bool, warmup: int, counter: list[int], quick: 
     """
     from mmengine.runner import Runner
     from mmext.engine.train import build_runner
-    counter[0] += 1
     kind = 'plain' if plain else 'mmext'
     with tempfile.TemporaryDirectory() as work_dir:
-        cfg = _config(data_root, work_dir, f'bench_overhead_{kind}_{counter[0]}', plain, quick)
+        cfg = _config(data_root, work_dir, f'bench_overhead_{kind}_{run}', plain, quick)
         runner = Runner.from_cfg(cfg) if plain else build_runner(cfg)
         if plain and type(runner) is not Runner:
             raise RuntimeError(f'the anchor must be a plain Runner, got {type(runner).__name__}')
@@ -115,7 +114,7 @@ from benchmarks.bench_overhead import _train
 data_root, kind, warmup, run, quick = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == '1'
 if quick:  # a smoke test; one thread suffers far less from a busy machine
     torch.set_num_threads(1)
-print(json.dumps(_train(data_root, kind == 'plain', warmup, [run], quick)))
+print(json.dumps(_train(data_root, kind == 'plain', warmup, run, quick)))
 '''
 
 
