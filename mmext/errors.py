@@ -9,6 +9,10 @@ non-zero instead of showing a traceback from deep inside mmengine or mmdet.
 class MmextError(Exception):
     """A problem with the user's input (config, data, checkpoint, arguments) that the message explains."""
 
+    #: In a distributed job, whether every rank raises this error at the same point (the ranks agreed on it), so
+    #: the tools can end the process group cleanly (see ``mmext.compat.distributed.close_process_group``).
+    on_every_rank = False
+
 
 class ConfigError(MmextError):
     """A config file is missing, unreadable, or names something that does not exist."""
@@ -32,4 +36,9 @@ class PluginError(MmextError):
 
 
 class NonFiniteLossError(MmextError):
-    """Training stopped because the loss became NaN or infinite (the message names where and what to do)."""
+    """Training stopped because the loss became NaN or infinite (the message names where and what to do).
+
+    The guard all-reduces the verdict, so every rank raises it after the same iteration.
+    """
+
+    on_every_rank = True

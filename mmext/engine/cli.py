@@ -17,8 +17,9 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         job: Does the work and returns the summary to print.
 
     Returns:
-        The exit code: 0, 1 for a user's mistake, or torchrun's (75 after a preemption).
+        The exit code: 0, 1 for a user's mistake, 75 after a preemption, or torchrun's when it ran the job.
     """
+    from mmext.compat.distributed import close_process_group
     from mmext.engine.launch import relaunch_if_needed
     from mmext.engine.train import set_local_rank
     from mmext.errors import MmextError
@@ -30,11 +31,18 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         summary = job()
     except MmextError as err:
         print(f'error: {err}', file=sys.stderr)
-        return 1
+        if not err.on_every_rank:
+            return 1  # the barrier in close_process_group could wait for ranks that are still training
+        code, summary = 1, None
+    except SystemExit as stop:  # a preemption (PreemptionHook): the ranks agreed to stop after the same iteration
+        code, summary = stop.code, None
+    else:
+        code = 0
+    # Out of the except blocks: the error's traceback holds the runner, and through it the process group that
+    # close_process_group must free.
     from mmengine.dist import get_rank
 
-    from mmext.compat.distributed import close_process_group
-    if get_rank() == 0:
+    if summary is not None and get_rank() == 0:
         print(summary, flush=True)
     close_process_group()
-    return 0
+    return code
