@@ -28,8 +28,8 @@ def test_unsupported_launcher_on_cpu():
         init_cpu_process_group('mpi')
 
 
-def _threads() -> int:
-    return len(os.listdir('/proc/self/task'))
+def _threads() -> set[str]:
+    return set(os.listdir('/proc/self/task'))
 
 
 @pytest.mark.skipif(not os.path.isdir('/proc/self/task'), reason='counts threads through /proc (Linux)')
@@ -39,17 +39,22 @@ def test_close_process_group_joins_gloo_threads_before_exit(monkeypatch):
     A DDP model in a reference cycle keeps the group alive after ``destroy_process_group`` (as mmengine's runner
     does); the group's threads only stop when it is freed.
     """
-    before = _threads()
+    before = _threads()  # other tests' threads may end meanwhile: only the new ones are compared
     monkeypatch.setenv('MASTER_ADDR', '127.0.0.1')
     monkeypatch.setenv('MASTER_PORT', str(find_free_port()))
     dist.init_process_group('gloo', rank=0, world_size=1)
-    model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 1))
-    model.cycle = model  # freed only by the garbage collector
-    model(torch.ones(3, 2)).sum().backward()
-    gathered = [torch.zeros(2)]
-    dist.all_gather(gathered, torch.ones(2))
-    assert _threads() > before  # gloo's threads run
-    del model, gathered
-    close_process_group()
-    assert not dist.is_initialized()
-    assert _threads() == before
+    try:
+        model = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 1))
+        model.cycle = model  # freed only by the garbage collector
+        model(torch.ones(3, 2)).sum().backward()
+        gathered = [torch.zeros(2)]
+        dist.all_gather(gathered, torch.ones(2))
+        gloo = _threads() - before
+        assert gloo  # gloo's threads run
+        del model, gathered
+        close_process_group()
+        assert not dist.is_initialized()
+        assert not gloo & _threads()
+    finally:  # the other tests in this process must not find a group
+        if dist.is_initialized():
+            dist.destroy_process_group()
