@@ -1,5 +1,6 @@
 """The shared body of ``tools/train.py`` and ``tools/test.py``: relaunch under torchrun when asked, run the job,
-print its summary once (rank 0), and turn a user's mistake into one ``error:`` line with exit code 1."""
+print its summary once (rank 0), turn a user's mistake into one ``error:`` line with exit code 1, and end the
+process group so that no rank aborts on its way out."""
 from __future__ import annotations
 
 import argparse
@@ -19,6 +20,8 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
     Returns:
         The exit code: 0, 1 for a user's mistake, 75 after a preemption, or torchrun's when it ran the job.
     """
+    from mmengine.dist import get_rank
+
     from mmext.compat.distributed import close_process_group
     from mmext.engine.launch import relaunch_if_needed
     from mmext.engine.train import set_local_rank
@@ -30,7 +33,8 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         set_local_rank(args.local_rank)
         summary = job()
     except MmextError as err:
-        print(f'error: {err}', file=sys.stderr)
+        if get_rank() == 0 or not err.on_every_rank:  # an error that every rank raised is said once
+            print(f'error: {err}', file=sys.stderr)
         if not err.on_every_rank:
             return 1  # the barrier in close_process_group could wait for ranks that are still training
         code, summary = 1, None
@@ -40,8 +44,6 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         code = 0
     # Out of the except blocks: the error's traceback holds the runner, and through it the process group that
     # close_process_group must free.
-    from mmengine.dist import get_rank
-
     if summary is not None and get_rank() == 0:
         print(summary, flush=True)
     close_process_group()
