@@ -23,7 +23,7 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
     from mmengine.dist import get_rank
 
     from mmext.compat.distributed import close_process_group
-    from mmext.engine.launch import relaunch_if_needed
+    from mmext.engine.launch import relaunch_if_needed, report_worker_error
     from mmext.engine.train import set_local_rank
     from mmext.errors import MmextError
     try:
@@ -35,6 +35,7 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
     except MmextError as err:
         if get_rank() == 0 or not err.on_every_rank:  # an error that every rank raised is said once
             print(f'error: {err}', file=sys.stderr)
+            report_worker_error(str(err), None if err.on_every_rank else get_rank())
         if not err.on_every_rank:
             return 1  # the barrier in close_process_group could wait for ranks that are still training
         code, summary = 1, None

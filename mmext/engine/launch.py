@@ -21,8 +21,35 @@ from mmext.errors import MmextError
 _LAUNCHED_VARS = ('TORCHELASTIC_RUN_ID', 'LOCAL_RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK')
 
 
+# A file where a worker that stops on an MmextError writes its message, so that the process which started torchrun
+# can repeat it as the last line, below torchrun's own report of the failed workers.
+WORKER_ERROR_ENV = 'MMEXT_WORKER_ERROR_FILE'
+
+
 class LaunchError(MmextError):
     """Processes cannot be started as asked (no GPU, port in use, conflicting flags)."""
+
+
+def report_worker_error(message: str, rank: int | None) -> None:
+    """In a worker started by ``tools/train.py``'s torchrun, leave ``message`` for the launching process.
+
+    Args:
+        message: The error's message.
+        rank: The rank that raised it, said with the message; None for an error that every rank raised.
+
+    The file is replaced whole (the last report wins, so after ``--max-restarts`` it is the last attempt's);
+    outside such a worker nothing happens.
+    """
+    path = os.environ.get(WORKER_ERROR_ENV)
+    if not path:
+        return
+    mine = f'{path}.{os.getpid()}'
+    try:
+        with open(mine, 'w') as f:
+            f.write(message if rank is None else f'(rank {rank}) {message}')
+        os.replace(mine, path)
+    except OSError:  # the launching process is gone, and its folder with it
+        pass
 
 
 def add_launch_arguments(parser: argparse.ArgumentParser, restarts: bool = True) -> None:
@@ -176,7 +203,8 @@ def relaunch_if_needed(script: str, argv: list[str], args: argparse.Namespace) -
 
 def _run_torchrun(cmd: list[str], env: dict[str, str]) -> int:
     """Run torchrun (with ``env`` added to this process's environment) and return its exit code, or
-    PREEMPTED_EXIT_CODE when the workers stopped for a preemption.
+    PREEMPTED_EXIT_CODE when the workers stopped for a preemption. When they failed on a user's mistake, the
+    error is repeated as the last line, below torchrun's report (see :func:`report_worker_error`).
 
     Ctrl-C reaches torchrun and its workers through the process group, so this process ignores it while it
     waits: the workers finish their iteration and save (see PreemptionHook) instead of being killed. A SIGTERM
@@ -184,8 +212,9 @@ def _run_torchrun(cmd: list[str], env: dict[str, str]) -> int:
     """
     from mmext.engine.preemption import PREEMPTED_EXIT_CODE, PREEMPTED_MARKER_ENV
     with tempfile.TemporaryDirectory(prefix='mmext-launch-') as tmp:
-        marker = os.path.join(tmp, 'preempted')
-        child = subprocess.Popen(cmd, env=dict(os.environ, **env, **{PREEMPTED_MARKER_ENV: marker}))
+        marker, error = os.path.join(tmp, 'preempted'), os.path.join(tmp, 'error')
+        child = subprocess.Popen(cmd, env=dict(os.environ, **env, **{PREEMPTED_MARKER_ENV: marker,
+                                                                      WORKER_ERROR_ENV: error}))
         forward = {sig: signal.signal(sig, lambda signum, _: child.send_signal(signum))
                    for sig in (signal.SIGTERM, signal.SIGUSR1)}
         forward[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -194,4 +223,9 @@ def _run_torchrun(cmd: list[str], env: dict[str, str]) -> int:
         finally:
             for sig, previous in forward.items():
                 signal.signal(sig, previous)
-        return PREEMPTED_EXIT_CODE if os.path.exists(marker) else code
+        if os.path.exists(marker):
+            return PREEMPTED_EXIT_CODE
+        if code != 0 and os.path.exists(error):
+            with open(error) as f:
+                print(f'error: {f.read()}', file=sys.stderr, flush=True)
+        return code

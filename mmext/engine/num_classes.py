@@ -82,7 +82,7 @@ def dataset_classes(cfg: Config, required: bool = True) -> tuple[tuple[str, ...]
         loader = cfg.get(name)
         if isinstance(loader, dict) and isinstance(loader.get('dataset'), dict):
             try:
-                check_dataset_paths(loader['dataset'], 'dataloader.dataset')  # the runner's own message
+                check_dataset_paths(loader['dataset'], f'{name}.dataset')
             except ConfigError:
                 if required:
                     raise

@@ -53,13 +53,37 @@ class MMExtRunner(Runner):
         return super().wrap_model(model_wrapper_cfg, model)
 
     def train(self):
-        """Log the effective total batch size (what ``--auto-scale-lr`` scales by), then train."""
+        """Check the training and validation files, log the effective total batch size (what ``--auto-scale-lr``
+        scales by), then train."""
+        self._check_paths('train', 'val')
         loader = self._train_dataloader
         batch = loader.batch_size if hasattr(loader, 'batch_size') else (loader or {}).get('batch_size')
         if batch:
             self.logger.info(f'effective total batch size: {self.world_size} process(es) x {batch} = '
                              f'{self.world_size * batch}')
         return super().train()
+
+    def val(self):
+        """Check the validation files, then validate."""
+        self._check_paths('val')
+        return super().val()
+
+    def test(self):
+        """Check the test files, then test."""
+        self._check_paths('test')
+        return super().test()
+
+    def _check_paths(self, *splits: str) -> None:
+        """Check the files of the ``<split>_dataloader`` and ``<split>_evaluator`` configs that a job uses,
+        named as in the config (``val_dataloader.dataset.ann_file``), so the message says which option to fix."""
+        for split in splits:
+            loader = getattr(self, f'_{split}_dataloader', None)
+            if isinstance(loader, dict):
+                check_dataset_paths(loader.get('dataset'), f'{split}_dataloader.dataset')
+            evaluator = getattr(self, f'_{split}_evaluator', None)
+            if isinstance(evaluator, (dict, list)):
+                check_evaluator_paths(evaluator.get('metrics', evaluator) if isinstance(evaluator, dict)
+                                      else evaluator, f'{split}_evaluator')
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):

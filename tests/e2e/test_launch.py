@@ -102,6 +102,17 @@ def test_master_port_in_use_is_an_error_not_a_hang(tmp_path):
     assert f'error: --master-port {port} is already in use' in result.stderr
 
 
+def test_a_workers_error_is_the_last_line(tiny_coco, tmp_path):
+    """Both workers fail on a missing annotation file; below torchrun's report the launcher repeats why."""
+    result = run_tool(['tools/train.py', DEMO_CONFIG, '--nproc', '2', '--work-dir', str(tmp_path), '--cfg-options',
+                       *demo_data_options(tiny_coco), 'train_dataloader.dataset.ann_file=annotations/missing.json',
+                       *quick_options(tmp_path)], env={'OMP_NUM_THREADS': '1'})
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert re.fullmatch(r"error: \(rank [01]\) train_dataloader\.dataset\.ann_file: annotation file '.*missing\.json' "
+                        r'does not exist .*', last), result.stderr[-3000:]
+
+
 def test_sigterm_to_the_launching_process_saves_and_exits_75(tmp_path):
     """A scheduler signals tools/train.py (which started torchrun): the workers save, and it exits with 75."""
     import os

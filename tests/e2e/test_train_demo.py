@@ -56,10 +56,25 @@ def test_mmdets_own_train_script_with_custom_imports(tiny_coco, tmp_path):
     ([DEMO_CONFIG, '--cfg-options', 'model.neck.type=NoSuchNeck', 'model.bbox_head.num_classes=3'],
      "error: type='NoSuchNeck' is not registered in mmdet's 'model' registry"),
     ([DEMO_CONFIG, '--cfg-options', 'train_dataloader.dataset.data_root=/no/such/dir/'],
-     "error: dataloader.dataset.ann_file: annotation file '/no/such/dir/annotations/train.json' does not exist"),
+     "error: train_dataloader.dataset.ann_file: annotation file '/no/such/dir/annotations/train.json' does not "
+     'exist'),
+
 ])
 def test_plain_mistakes_give_one_readable_line(args, message, tmp_path):
     result = run_tool(['tools/train.py', *args[:1], '--work-dir', str(tmp_path), *args[1:]])
     assert result.returncode == 1
     assert 'Traceback' not in result.stderr
     assert result.stderr.strip().splitlines()[-1].startswith(message), result.stderr[-2000:]
+
+
+@pytest.mark.parametrize('option, message', [
+    ('val_dataloader.dataset.ann_file=annotations/missing.json', 'error: val_dataloader.dataset.ann_file: '),
+    ('val_evaluator.ann_file=missing.json', "error: val_evaluator.ann_file: annotation file 'missing.json' "),
+])
+def test_a_missing_validation_file_is_named_before_training(tiny_coco, option, message, tmp_path):
+    """The message names the option to fix, and comes before the first epoch, not after it."""
+    result = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(tmp_path), '--cfg-options',
+                       *demo_data_options(tiny_coco), *quick_options(tmp_path), option])
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(message), result.stderr[-2000:]
+    assert 'Epoch(train)' not in result.stdout + result.stderr

@@ -89,3 +89,24 @@ def test_port_in_use_is_reported_not_waited_on():
         busy.listen()
         with pytest.raises(LaunchError, match=f'--master-port {port} is already in use'):
             check_port_free(port)
+
+
+def test_a_workers_error_is_repeated_last_by_the_launching_process(capfd):
+    """torchrun's report of failed workers comes after their ``error:`` lines; the launcher says it again last."""
+    worker = ('import sys; from mmext.engine.launch import report_worker_error; '
+              "report_worker_error('first', 0); report_worker_error('data/x.json: no such file', 1); "
+              "report_worker_error('on every rank', None) if sys.argv[1] == '2' else None; "
+              'sys.exit(int(sys.argv[1]))')
+    assert launch._run_torchrun([sys.executable, '-c', worker, '1'], {}) == 1
+    assert capfd.readouterr().err.strip().splitlines()[-1] == 'error: (rank 1) data/x.json: no such file'
+    assert launch._run_torchrun([sys.executable, '-c', worker, '2'], {}) == 2
+    assert capfd.readouterr().err.strip().splitlines()[-1] == 'error: on every rank'
+    assert launch._run_torchrun([sys.executable, '-c', worker, '0'], {}) == 0  # a run that succeeded says nothing
+    assert 'error' not in capfd.readouterr().err
+
+
+def test_report_worker_error_outside_a_launched_worker_does_nothing(monkeypatch, tmp_path):
+    monkeypatch.delenv(launch.WORKER_ERROR_ENV, raising=False)
+    monkeypatch.chdir(tmp_path)
+    launch.report_worker_error('message', 0)
+    assert list(tmp_path.iterdir()) == []
