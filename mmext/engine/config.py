@@ -124,7 +124,14 @@ def check_dataset_paths(dataset_cfg: Any, where: str) -> None:
 
 
 def check_evaluator_paths(evaluator_cfg: Any, where: str) -> None:
-    """Raise a readable error when a metric's ``ann_file`` does not exist."""
+    """Raise a readable error when a metric's ``ann_file`` does not exist.
+
+    Args:
+        evaluator_cfg: An evaluator config: one metric, a list of metrics, or a dict with ``metrics``.
+        where: Where it sits in the config, e.g. ``'val_evaluator'``, for the message.
+    """
+    if isinstance(evaluator_cfg, dict) and 'metrics' in evaluator_cfg:
+        evaluator_cfg = evaluator_cfg['metrics']
     metrics = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
     for metric in metrics:
         if isinstance(metric, dict) and metric.get('ann_file') and not osp.isfile(metric['ann_file']):

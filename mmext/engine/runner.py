@@ -80,10 +80,7 @@ class MMExtRunner(Runner):
             loader = getattr(self, f'_{split}_dataloader', None)
             if isinstance(loader, dict):
                 check_dataset_paths(loader.get('dataset'), f'{split}_dataloader.dataset')
-            evaluator = getattr(self, f'_{split}_evaluator', None)
-            if isinstance(evaluator, (dict, list)):
-                check_evaluator_paths(evaluator.get('metrics', evaluator) if isinstance(evaluator, dict)
-                                      else evaluator, f'{split}_evaluator')
+            check_evaluator_paths(getattr(self, f'_{split}_evaluator', None), f'{split}_evaluator')
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
@@ -106,10 +103,7 @@ class MMExtRunner(Runner):
 
     def build_evaluator(self, evaluator):
         """Check the metric's annotation file first (see :meth:`build_dataloader`)."""
-        if isinstance(evaluator, dict):
-            check_evaluator_paths(evaluator.get('metrics', evaluator), 'evaluator')
-        elif isinstance(evaluator, list):
-            check_evaluator_paths(evaluator, 'evaluator')
+        check_evaluator_paths(evaluator, 'evaluator')
         return super().build_evaluator(evaluator)
 
     def build_train_loop(self, loop):
