@@ -2,12 +2,12 @@
 import json
 import os
 import re
-import socket
 import sys
 
 import pytest
 import torch
 
+from mmext.engine.launch import find_free_port
 from mmext.errors import ConfigError, NonFiniteLossError
 from mmext.hooks import NonFiniteLossGuardHook
 from tests.conftest import ROOT, run_tool
@@ -74,12 +74,6 @@ def test_the_hook_needs_the_wrapper(tmp_path):
         NonFiniteLossGuardHook(max_skips=-1)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.e2e
 def test_both_ranks_stop_when_one_rank_sees_nan(tmp_path):
     """torchrun, 2 gloo processes; loss NaN on rank 1 only at iteration index 3.
@@ -89,7 +83,7 @@ def test_both_ranks_stop_when_one_rank_sees_nan(tmp_path):
     the process group after an error that every rank raises). That abort is a race, so the test also checks its
     cause: gloo's threads must be gone when run_job returns.
     """
-    result = run_tool(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(_free_port()),
+    result = run_tool(['-m', 'torch.distributed.run', '--nproc_per_node', '2', '--master_port', str(find_free_port()),
                        'tests/hooks/nan_guard_worker.py', str(tmp_path)],
                       env={'OMP_NUM_THREADS': '1', 'PYTHONPATH': os.pathsep.join([str(ROOT), *sys.path])},
                       timeout=300)
