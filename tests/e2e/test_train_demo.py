@@ -58,7 +58,6 @@ def test_mmdets_own_train_script_with_custom_imports(tiny_coco, tmp_path):
     ([DEMO_CONFIG, '--cfg-options', 'train_dataloader.dataset.data_root=/no/such/dir/'],
      "error: train_dataloader.dataset.ann_file: annotation file '/no/such/dir/annotations/train.json' does not "
      'exist'),
-
 ])
 def test_plain_mistakes_give_one_readable_line(args, message, tmp_path):
     result = run_tool(['tools/train.py', *args[:1], '--work-dir', str(tmp_path), *args[1:]])
