@@ -1,7 +1,7 @@
 """Training overhead: the demo config through mmext's path vs the same model, data and settings through a plain
 mmengine ``Runner``.
 
-mmext's path is what ``tools/train.py`` does (:func:`mmext.engine.train.configure`, then the runner the config
+mmext's path is what ``tools/train.py`` does (:func:`mmext.engine.commands.train.configure`, then the runner the config
 asks for: ``MMExtRunner``, with mmext's hooks). The anchor is the same config with ``runner_type`` and every
 hook registered by mmext removed and ``num_classes='auto'`` written out as the number, built by
 ``mmengine.runner.Runner.from_cfg``. The model, the data (the demo's dataset class included) and the optimizer
@@ -38,8 +38,8 @@ def _demo_data(quick: bool) -> str:
 
 def _config(data_root: str, work_dir: str, name: str, plain: bool, quick: bool):
     from mmdet.registry import HOOKS
-    from mmext.engine.config import load_config
-    from mmext.engine.train import configure
+    from mmext.engine.config.prepare import load_config
+    from mmext.engine.commands.train import configure
     from benchmarks.common import ROOT
     options = {f'{split}_dataloader.dataset.data_root': data_root for split in ('train', 'val', 'test')}
     options.update({'val_evaluator.ann_file': data_root + 'annotations/val.json',
@@ -53,7 +53,7 @@ def _config(data_root: str, work_dir: str, name: str, plain: bool, quick: bool):
     for key in ('val_dataloader', 'val_evaluator', 'val_cfg'):  # mmengine validates after the last epoch
         cfg[key] = None
     if plain:
-        from mmext.engine.num_classes import fill_num_classes
+        from mmext.engine.config.num_classes import fill_num_classes
         cfg.pop('runner_type', None)
         cfg.custom_hooks = [h for h in cfg.get('custom_hooks', [])
                             if not HOOKS.get(h['type']).__module__.startswith('mmext')]
@@ -72,7 +72,7 @@ def _train(data_root: str, plain: bool, warmup: int, run: int, quick: bool) -> d
         mean time per iteration spent in the training-iteration methods of mmext's hooks.
     """
     from mmengine.runner import Runner
-    from mmext.engine.train import build_runner
+    from mmext.engine.runner import build_runner
     kind = 'plain' if plain else 'mmext'
     with tempfile.TemporaryDirectory() as work_dir:
         cfg = _config(data_root, work_dir, f'bench_overhead_{kind}_{run}', plain, quick)

@@ -39,7 +39,7 @@ def _timing_hook():
 
 
 def _config(data_root: str, work_dir: str, max_iters: int, workers: int):
-    from mmext.engine.config import load_config
+    from mmext.engine.config.prepare import load_config
     root = data_root.rstrip('/') + '/'
     cfg = load_config(str(DEMO_CONFIG), {
         'train_dataloader.dataset.data_root': root, 'train_dataloader.num_workers': workers,
@@ -99,7 +99,7 @@ def rows(quick: bool = False, iteration: int | None = None, workers: int = 2) ->
 
     from mmext.datasets.synthetic import SyntheticSpec, make_synthetic_coco
     from mmext.engine import MMExtRunner
-    from mmext.engine.num_classes import fill_num_classes
+    from mmext.engine.config.num_classes import fill_num_classes
     iteration = iteration or (1000 if quick else 10000)
     with tempfile.TemporaryDirectory() as tmp:
         data = osp.join(tmp, 'data')

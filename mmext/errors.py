@@ -42,3 +42,27 @@ class NonFiniteLossError(MmextError):
     """
 
     on_every_rank = True
+
+
+class LaunchError(MmextError):
+    """Processes cannot be started as asked (no GPU, port in use, conflicting flags)."""
+
+
+class DiskFullError(CheckpointError):
+    """The disk (or quota) filled up while a checkpoint was written; nothing already on disk was changed."""
+
+
+class LogError(MmextError):
+    """No scalar log can be found or read where one was expected."""
+
+
+class SpaceError(MmextError):
+    """The search-space file is missing, malformed, or names keys the config does not have."""
+
+
+class SweepError(MmextError):
+    """A sweep cannot start as asked (storage, sampler, pruner, direction)."""
+
+
+class TrialFailure(MmextError):
+    """A sweep trial cannot give a meaningful result (non-finite loss, no metric); the sweep records the reason."""

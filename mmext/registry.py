@@ -44,8 +44,8 @@ MANIFEST: dict[str, dict[str, str]] = {
         ('optuna_trial_hook', 'OptunaTrialHook'), ('param_group_summary_hook', 'ParamGroupSummaryHook'),
         ('prediction_grid_hook', 'PredictionGridHook'), ('preemption_hook', 'PreemptionHook'),
         ('run_params_hook', 'RunParamsHook'), ('save_predictions_hook', 'SavePredictionsHook')]},
-    'mmdet.registry.LOOPS': {'ExactEpochBasedTrainLoop': 'mmext.engine.exact_loops.ExactEpochBasedTrainLoop',
-                             'ExactIterBasedTrainLoop': 'mmext.engine.exact_loops.ExactIterBasedTrainLoop'},
+    'mmdet.registry.LOOPS': {'ExactEpochBasedTrainLoop': 'mmext.engine.resume.loops.ExactEpochBasedTrainLoop',
+                             'ExactIterBasedTrainLoop': 'mmext.engine.resume.loops.ExactIterBasedTrainLoop'},
     'mmdet.registry.METRICS': {'FastCocoMetric': 'mmext.evaluation.coco_metric.FastCocoMetric'},
     'mmdet.registry.MODELS': {'BiFPN': 'mmext.models.necks.bifpn.BiFPN'},
     'mmdet.registry.OPTIM_WRAPPERS': {name: f'mmext.optim.nonfinite_guard_optim_wrapper.{name}' for name in (

@@ -27,6 +27,6 @@ def test_import_mmext_imports_nothing_heavy_and_registers_at_the_first_lookup():
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.splitlines() == [
         'heavy after import mmext: []', 'mmext.models.necks.bifpn', 'mmext.datasets.custom_coco',
-        'mmext.hooks.prediction_grid_hook', 'mmext.evaluation.coco_metric', 'mmext.engine.exact_loops',
+        'mmext.hooks.prediction_grid_hook', 'mmext.evaluation.coco_metric', 'mmext.engine.resume.loops',
         'mmext.optim.nonfinite_guard_optim_wrapper', 'mmext.optim.rule_constructor', 'mmext.engine.runner',
         'PredictionGridHook True']

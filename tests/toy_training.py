@@ -264,9 +264,9 @@ def _kill_sweep_cli(args) -> int:
                 else:
                     os.environ['MMEXT_TEST_CRASH_AT'] = str(point)
                 run(toy_cfg(work_dir, by_epoch=False, max_iters=3, ckpt=dict(max_keep_ckpts=1), resume=resume))
-                from mmext.engine.checkpoint_io import fault_points_passed
+                from mmext.runtime.crash_points import crash_points_passed
                 with open(os.path.join(work_dir, 'points.txt'), 'w') as f:
-                    f.write(str(fault_points_passed()))
+                    f.write(str(crash_points_passed()))
                 code = 0
             finally:
                 os._exit(code)

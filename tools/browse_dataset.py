@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     import mmext  # noqa: F401  registers CustomCocoDataset
-    from mmext.engine.config import load_config
+    from mmext.engine.config.prepare import load_config
     from mmext.errors import MmextError
     from mmext.visualization.browse import (dataset_from_annotations, dataset_from_config, write_class_chart,
                                             write_grids)

@@ -25,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from mmext.datasets.coco_file import load_checked, write_fixed
+    from mmext.datasets.loading.annotation_file import load_checked, write_fixed
     from mmext.errors import MmextError
 
     level = 'none' if not args.img_dir else 'decode' if args.decode else 'header'

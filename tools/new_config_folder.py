@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--img-dir', help='folder with the images (needed with --ann)')
     parser.add_argument('--configs-dir', default='configs', help='where the folder goes (default: configs)')
     args = parser.parse_args(argv)
-    from mmext.engine.config_folder import create_config_folder
+    from mmext.engine.config.folders import create_config_folder
     from mmext.errors import MmextError
     try:
         files = create_config_folder(args.name, args.configs_dir, ann=args.ann, val_ann=args.val_ann,

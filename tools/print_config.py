@@ -18,8 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--diff', action='store_true', help='only what this file changes vs its _base_ chain')
     args = parser.parse_args(argv)
     import mmext  # noqa: F401
-    from mmext.engine.config import load_config, prepare_config
-    from mmext.engine.config_diff import config_diff
+    from mmext.engine.config.prepare import load_config, prepare_config
+    from mmext.engine.config.diff import config_diff
     from mmext.errors import MmextError
     try:
         if args.diff:

@@ -30,7 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from mmext.datasets.coco_file import read_json
+    from mmext.datasets.loading.annotation_file import read_json
     from mmext.datasets.split import kfold_coco, split_coco, split_summary
     from mmext.errors import MmextError
 

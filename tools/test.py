@@ -13,7 +13,7 @@ from mmengine.config import DictAction
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mmext.engine.launch import add_launch_arguments  # imports mmext: after main()'s plugin check
+    from mmext.engine.commands.launch import add_launch_arguments  # imports mmext: after main()'s plugin check
     parser = argparse.ArgumentParser(description='Evaluate a checkpoint with mmdet + mmext.')
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
@@ -38,11 +38,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
         return 1
     args = build_parser().parse_args(argv)
-    from mmext.engine.cli import run_job
+    from mmext.engine.commands.job import run_job
 
     def job() -> str:
-        from mmext.engine.config import load_config
-        from mmext.engine.test import configure_test, format_test_summary, test
+        from mmext.engine.config.prepare import load_config
+        from mmext.engine.commands.evaluate import configure_test, format_test_summary, test
         cfg = load_config(args.config, args.cfg_options)
         configure_test(cfg, args.config, args.checkpoint, work_dir=args.work_dir, out=args.out,
                        show_dir=args.show_dir, score_thr=args.score_thr, classwise=args.classwise,

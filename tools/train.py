@@ -13,7 +13,7 @@ from mmengine.config import DictAction
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mmext.engine.launch import add_launch_arguments  # imports mmext: after main()'s plugin check
+    from mmext.engine.commands.launch import add_launch_arguments  # imports mmext: after main()'s plugin check
     parser = argparse.ArgumentParser(description='Train a detector with mmdet + mmext.')
     parser.add_argument('config', help='config file, e.g. configs/demo/retinanet_r18_fpn_10e_demo.py')
     parser.add_argument('--work-dir', help='where logs and checkpoints go (default: work_dirs/<config name>)')
@@ -39,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f'error: {err}', file=sys.stderr)  # a broken plugin: the message says how to disable it
         return 1
     args = build_parser().parse_args(argv)
-    from mmext.engine.cli import run_job
+    from mmext.engine.commands.job import run_job
 
     def job() -> str:
-        from mmext.engine.config import load_config
-        from mmext.engine.train import configure, format_summary, train
+        from mmext.engine.config.prepare import load_config
+        from mmext.engine.commands.train import configure, format_summary, train
         cfg = load_config(args.config, args.cfg_options)
         configure(cfg, args.config, work_dir=args.work_dir, amp=args.amp, auto_scale_lr=args.auto_scale_lr,
                   resume=args.resume, launcher=args.launcher, seed=args.seed, deterministic=args.deterministic)

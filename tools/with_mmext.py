@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or argv[0] in ('-h', '--help'):
         print(__doc__.strip())
         return 0 if argv else 2
-    from mmext.engine.mmdet_tools import find_mmdet_tool, run_script
+    from mmext.engine.commands.mmdet_tools import find_mmdet_tool, run_script
     from mmext.errors import MmextError
     try:
         script = find_mmdet_tool(argv[0])

@@ -63,7 +63,7 @@ def resolve_classes(categories: list[dict], counts: dict[int, int], given: Any, 
     """The classes to train: all usable categories in id order, or the given list once checked against them.
 
     Args:
-        categories: Usable categories, sorted by id (see :class:`mmext.datasets.checks.CheckedCoco`).
+        categories: Usable categories, sorted by id (see :class:`mmext.datasets.checks.file_rules.CheckedCoco`).
         counts: Annotations per category id.
         given: ``metainfo['classes']`` from the config, or None.
         source: The annotation file, for messages.

@@ -2,13 +2,12 @@
 
 mmdet's ``CocoDataset`` uses its 80 COCO class names unless the config repeats the user's names, and then drops
 every annotation it cannot match without a word. This dataset reads the names from the json, checks a given
-list against it, applies the annotation rules (:mod:`mmext.datasets.checks`) with a policy, and never ends in an
+list against it, applies the annotation rules (:mod:`mmext.datasets.checks.file_rules`) with a policy, and never ends in an
 empty dataset without saying why.
 """
 from __future__ import annotations
 
 import logging
-import os.path as osp
 from typing import Any, Sequence
 
 import numpy as np
@@ -17,13 +16,16 @@ from mmdet.registry import DATASETS
 from mmengine.dataset.base_dataset import force_full_init
 from mmengine.logging import print_log
 
-from mmext.datasets.broken_images import BrokenImages
+from mmext.datasets.checks.broken_images import BrokenImages
+from mmext.datasets.checks.image_files import LEVELS
 from mmext.datasets.classes import ClassMap, resolve_classes
-from mmext.datasets.coco_file import apply_policy, load_columns, paused_gc
-from mmext.datasets.image_files import LEVELS
-from mmext.datasets.image_records import ImageRecords, RecordFormat
+from mmext.datasets.loading.annotation_file import apply_policy, load_columns
+from mmext.datasets.loading.columns import CocoColumns
+from mmext.datasets.loading.image_records import ImageRecords, RecordFormat
+from mmext.datasets.paths import leaf_files
 from mmext.errors import DatasetError
 from mmext.registry import register
+from mmext.runtime.gc_pause import paused_gc
 from mmext.visualization.draw import class_palette
 
 _tables_logged: set[tuple] = set()  # the class table is logged once per file and class list
@@ -49,6 +51,9 @@ class CustomCocoDataset(CocoDataset):
             ``'error'``.
         max_broken_fraction: Under ``broken_images='skip'``, the fraction of the dataset's images that may be
             skipped before the run stops. Defaults to 0.01.
+        annotations: The annotation file already read and checked for this config (what
+            :meth:`read_annotations` returns), so that it is not read twice: ``MMExtRunner`` hands over the read
+            it made for ``num_classes='auto'``. Defaults to None (the dataset reads ``ann_file``).
         **kwargs: mmdet ``CocoDataset`` / mmengine ``BaseDataset`` arguments (``ann_file``, ``data_root``,
             ``data_prefix``, ``filter_cfg``, ``pipeline``, ``metainfo``, ...).
 
@@ -62,34 +67,53 @@ class CustomCocoDataset(CocoDataset):
     METAINFO: dict = {}  # no built-in class list: the json is the source
 
     def __init__(self, *args, policy: str = 'warn', image_check: str = 'none', broken_images: str = 'error',
-                 max_broken_fraction: float = 0.01, **kwargs) -> None:
+                 max_broken_fraction: float = 0.01, annotations: CocoColumns | None = None, **kwargs) -> None:
         if image_check not in LEVELS:
             raise DatasetError(f'CustomCocoDataset: image_check={image_check!r} is not one of {LEVELS}')
         self.policy = policy
         self.image_check = image_check
         self.broken = BrokenImages(broken_images, max_broken_fraction)
         self.report = None
+        self._annotations = annotations
         super().__init__(*args, **kwargs)
 
     @classmethod
-    def classes_from_cfg(cls, cfg: dict) -> tuple[str, ...]:
+    def read_annotations(cls, cfg: dict) -> CocoColumns:
+        """Read and check the annotation file of a dataset config without building the dataset.
+
+        Args:
+            cfg: The dataset's config (``ann_file``, ``data_root``, ``data_prefix``, ``policy``, ...).
+
+        Returns:
+            The checked annotations; pass them as ``annotations=`` to the dataset built from ``cfg``.
+
+        Raises:
+            DatasetError: The file cannot be read, or breaks the rules under ``policy='strict'``.
+        """
+        ann_file, img_dir = leaf_files(cfg)
+        columns = load_columns(ann_file or '', img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'))
+        apply_policy(columns, cfg.get('policy', 'warn'), logger='silent')
+        return columns
+
+    @classmethod
+    def classes_from_cfg(cls, cfg: dict, annotations: CocoColumns | None = None) -> tuple[str, ...]:
         """The class names a dataset built from ``cfg`` will have, without building it (for
-        ``num_classes='auto'``). The file read is kept for the dataset built next."""
-        root = cfg.get('data_root') or ''
-        ann_file, img_dir = cfg.get('ann_file') or '', (cfg.get('data_prefix') or {}).get('img')
-        # joined as mmengine's BaseDataset._join_prefix does (an empty prefix stays empty)
-        ann_file = osp.join(root, ann_file) if ann_file and root and not osp.isabs(ann_file) else ann_file
-        img_dir = osp.join(root, img_dir) if img_dir and root and not osp.isabs(img_dir) else img_dir
-        checked = load_columns(ann_file, img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'),
-                               keep=True)
-        apply_policy(checked, cfg.get('policy', 'warn'), logger='silent')
+        ``num_classes='auto'``).
+
+        Args:
+            cfg: The dataset's config.
+            annotations: Its annotations, when already read (see :meth:`read_annotations`).
+        """
+        columns = annotations if annotations is not None else cls.read_annotations(cfg)
         given = (cfg.get('metainfo') or {}).get('classes')
-        return resolve_classes(checked.categories, checked.ann_counts, given, ann_file).classes
+        return resolve_classes(columns.categories, columns.ann_counts, given, leaf_files(cfg)[0] or '').classes
 
     def load_data_list(self) -> ImageRecords:
         """Read and check the json, settle the classes, and return mmdet's per-image records (a sequence that
-        builds each record when it is asked for; see :mod:`mmext.datasets.image_records`)."""
-        columns = load_columns(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
+        builds each record when it is asked for; see :mod:`mmext.datasets.loading.image_records`)."""
+        columns, self._annotations = self._annotations, None  # the hand-over is used once
+        if columns is None:
+            columns = load_columns(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
         apply_policy(columns, self.policy)
         self.report = columns.report
         class_map = resolve_classes(columns.categories, columns.ann_counts, self._metainfo.get('classes'),

@@ -14,7 +14,7 @@ import random
 from collections import Counter, defaultdict
 from typing import Any, Sequence
 
-from mmext.datasets.checks import section_problems
+from mmext.datasets.checks.file_rules import section_problems
 from mmext.errors import DatasetError
 
 SPLIT_NAMES = ('train', 'val', 'test')

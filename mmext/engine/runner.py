@@ -19,23 +19,28 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from mmext.compat.distributed import cpu_ddp_wrapper_cfg, cuda_available, init_cpu_process_group
-from mmext.engine.checkpoint_io import atomic_backend_args
-from mmext.engine.config import check_dataset_paths, check_evaluator_paths, prepare_config
-from mmext.engine.exact_loops import exact_loop_cfg
+from mmext.runtime.checkpoint_files import atomic_backend_args
+from mmext.engine.config.dataset_paths import check_dataset_paths, check_evaluator_paths
+from mmext.engine.config.prepare import explain_build_error, prepare_config
+from mmext.engine.resume.loops import exact_loop_cfg
 from mmext.registry import register
 
 
 @register(RUNNERS)
 class MMExtRunner(Runner):
-    """A Runner that prepares the config (see :func:`mmext.engine.config.prepare_config`) before building,
+    """A Runner that prepares the config (see :func:`mmext.engine.config.prepare.prepare_config`) before building,
     trains distributed on CPU with gloo when there is no CUDA, writes checkpoints atomically and trains with
-    loops that resume exactly (see :mod:`mmext.engine.exact_loops`)."""
+    loops that resume exactly (see :mod:`mmext.engine.resume.loops`)."""
 
     @classmethod
     def from_cfg(cls, cfg: Config) -> 'MMExtRunner':
         """Build a runner from a config after :func:`prepare_config` has completed it; the log names the loaded
-        plugins and their versions, so a run can be reproduced."""
-        runner = super().from_cfg(prepare_config(cfg))
+        plugins and their versions, so a run can be reproduced. The annotation files read for
+        ``num_classes='auto'`` are handed to the datasets built from the same configs (read once)."""
+        from mmext.engine.config.num_classes import AnnotationReads
+        reads = AnnotationReads()
+        runner = super().from_cfg(prepare_config(cfg, reads))
+        runner._annotation_reads = reads
         from mmext.plugins.manager import PLUGINS
         runner.logger.info(PLUGINS.summary())
         return runner
@@ -107,17 +112,35 @@ class MMExtRunner(Runner):
         return super().build_evaluator(evaluator)
 
     def build_train_loop(self, loop):
-        """mmengine's standard train loops become their exactly-resumable subclasses (same arguments)."""
+        """mmengine's standard train loops become their exactly-resumable subclasses (same arguments); the
+        training dataset gets the annotations already read for ``num_classes='auto'``."""
+        reads = getattr(self, '_annotation_reads', None)
+        if reads is not None and isinstance(self._train_dataloader, dict):
+            self._train_dataloader = dict(self._train_dataloader,
+                                          dataset=reads.hand_over(self._train_dataloader.get('dataset')))
         return super().build_train_loop(exact_loop_cfg(loop, self._train_dataloader))
 
     @master_only
     def save_checkpoint(self, out_dir, filename, file_client_args=None, save_optimizer=True,
                         save_param_scheduler=True, meta=None, by_epoch=True, backend_args=None):
-        """mmengine's ``save_checkpoint``, written atomically to a local folder (see ``checkpoint_io``)."""
+        """mmengine's ``save_checkpoint``, written atomically to a local folder (see :mod:`mmext.runtime.checkpoint_files`)."""
         if file_client_args is None:
             backend_args = atomic_backend_args(out_dir, backend_args)
         super().save_checkpoint(out_dir, filename, file_client_args, save_optimizer, save_param_scheduler, meta,
                                 by_epoch, backend_args)
+
+
+def build_runner(cfg: Config):
+    """Build the runner the config asks for (``runner_type``, MMExtRunner by default) from mmdet's registry,
+    with an unregistered type in the config turned into a readable error."""
+    from mmdet.registry import RUNNERS
+    try:
+        return RUNNERS.build(cfg)
+    except KeyError as err:
+        readable = explain_build_error(err)
+        if readable is None:
+            raise
+        raise readable from None
 
 
 def share_category_ids(loop) -> None:

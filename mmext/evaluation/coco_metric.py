@@ -31,7 +31,7 @@ from mmengine.dist import broadcast_object_list, collect_results, is_main_proces
 from mmengine.evaluator.metric import _to_cpu
 from mmengine.logging import MMLogger, print_log
 
-from mmext.datasets.coco_file import paused_gc
+from mmext.datasets.loading.annotation_file import paused_gc
 from mmext.errors import ConfigError, DatasetError
 from mmext.evaluation.array_cocoeval import ArrayCOCOeval
 from mmext.evaluation.coco_arrays import Unsupported, detections

@@ -4,8 +4,8 @@ mmengine's ``CheckpointHook`` deletes the oldest checkpoint before it writes the
 place, then rewrites ``last_checkpoint`` in place: with ``max_keep_ckpts=1`` a crash during the save leaves no
 valid checkpoint at all. This subclass keeps every option and file name of mmengine's and changes the order:
 
-    collect the resume state from every rank         (mmext.engine.resume_state, a collective call)
-    write the checkpoint to a temporary file, fsync, rename it into place   (mmext.engine.checkpoint_io)
+    collect the resume state from every rank         (mmext.runtime.run_state, a collective call)
+    write the checkpoint to a temporary file, fsync, rename it into place   (mmext.runtime.checkpoint_files)
     write last_checkpoint the same way
     only then delete the checkpoints that max_keep_ckpts (or a better best checkpoint) retires
 """
@@ -19,7 +19,8 @@ from mmdet.registry import HOOKS
 from mmengine.dist import is_main_process
 from mmengine.hooks import CheckpointHook
 
-from mmext.engine import checkpoint_io, resume_state
+from mmext.runtime import checkpoint_files, run_state
+from mmext.runtime.crash_points import crash_point
 from mmext.registry import register
 
 _PREEMPTED_KEY = 'mmext_preempted_ckpts'
@@ -32,8 +33,8 @@ class AtomicCheckpointHook(CheckpointHook):
     Every checkpoint (regular, best, preemption) is written atomically; ``last_checkpoint`` is updated only after
     the checkpoint is in place, atomically too; outdated checkpoints are deleted only after that. The checkpoint
     also holds ``mmext_resume``: the random state of every rank, the data position and the state of stateful
-    hooks (see :mod:`mmext.engine.resume_state`). A full disk raises
-    :class:`~mmext.engine.checkpoint_io.DiskFullError` and leaves the previous checkpoint and pointer as they were.
+    hooks (see :mod:`mmext.runtime.run_state`). A full disk raises
+    :class:`~mmext.errors.DiskFullError` and leaves the previous checkpoint and pointer as they were.
 
     Example:
         >>> default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook', interval=1, max_keep_ckpts=1))
@@ -47,15 +48,15 @@ class AtomicCheckpointHook(CheckpointHook):
     def before_train(self, runner) -> None:
         super().before_train(runner)
         if is_main_process() and osp.isdir(str(self.out_dir)):
-            for path in checkpoint_io.remove_stale_temp_files(str(self.out_dir)):
+            for path in checkpoint_files.remove_stale_temp_files(str(self.out_dir)):
                 runner.logger.info(f'removed {path}, left by a save that was interrupted')
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         if self._pending_state is not None:
-            checkpoint[resume_state.RESUME_KEY] = self._pending_state
+            checkpoint[run_state.RESUME_KEY] = self._pending_state
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
-        resume_state.remember_loaded(runner, checkpoint)
+        run_state.remember_loaded(runner, checkpoint)
 
     def _save_checkpoint_with_step(self, runner, step, meta) -> None:
         """Save ``filename_tmpl.format(step)``, point ``last_checkpoint`` at it, then retire old ones."""
@@ -93,20 +94,20 @@ class AtomicCheckpointHook(CheckpointHook):
     def _write(self, runner, filename: str, meta: dict, retired: list[str]) -> None:
         self.last_ckpt = self.file_backend.join_path(self.out_dir, filename)
         runner.message_hub.update_info('last_ckpt', self.last_ckpt)
-        self._pending_state = resume_state.collect(runner)
+        self._pending_state = run_state.collect(runner)
         try:
             runner.save_checkpoint(self.out_dir, filename, self.file_client_args,
                                    save_optimizer=self.save_optimizer,
                                    save_param_scheduler=self.save_param_scheduler, meta=meta,
                                    by_epoch=self.by_epoch,
-                                   backend_args=checkpoint_io.atomic_backend_args(self.out_dir, self.backend_args),
+                                   backend_args=checkpoint_files.atomic_backend_args(self.out_dir, self.backend_args),
                                    **self.args)
         finally:
             self._pending_state = None
         self._saved_at = (meta.get('iter'), self._position(runner))
         if not is_main_process():
             return
-        checkpoint_io.write_pointer(runner.work_dir, self.last_ckpt)
+        checkpoint_files.write_pointer(runner.work_dir, self.last_ckpt)
         self._remove(retired)
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
@@ -120,7 +121,7 @@ class AtomicCheckpointHook(CheckpointHook):
         for path in paths:
             if path == self.last_ckpt:
                 continue
-            checkpoint_io.fault_point(f'removing {path}')
+            crash_point(f'removing {path}')
             if self.file_backend.isfile(path):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):  # checkpoints saved by deepspeed are directories
@@ -139,7 +140,7 @@ class AtomicCheckpointHook(CheckpointHook):
     @contextmanager
     def _atomic_backend(self):
         saved = self.backend_args
-        self.backend_args = checkpoint_io.atomic_backend_args(self.out_dir, saved)
+        self.backend_args = checkpoint_files.atomic_backend_args(self.out_dir, saved)
         try:
             yield
         finally:

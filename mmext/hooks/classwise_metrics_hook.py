@@ -13,7 +13,7 @@ from mmengine.runner import BaseLoop, EpochBasedTrainLoop
 
 from mmext.errors import ConfigError
 from mmext.registry import register
-from mmext.visualization.bar_chart import grouped_bar_chart
+from mmext.visualization.bar_charts import grouped_bar_chart
 
 
 class _TableCatcher(logging.Handler):

@@ -60,7 +60,7 @@ class NonFiniteLossGuardHook(Hook):
                 f"NonFiniteLossGuardHook needs optim_wrapper type='NonFiniteGuardOptimWrapper' (the only place that "
                 f'can withhold the optimizer step), got {type(wrapper).__name__}. Set '
                 "optim_wrapper=dict(type='NonFiniteGuardOptimWrapper', ...) in the config.")
-        wrapper.guard_hook = self
+        wrapper.hook_decides = True
         wrapper.keep_buffers = self.max_skips > 0
         self.skipped = int(runner.message_hub.get_info(_SKIPPED_KEY, 0))
 

@@ -24,14 +24,10 @@ from mmdet.registry import HOOKS
 from mmengine.dist import broadcast_object_list, get_rank, is_distributed
 from mmengine.hooks import Hook
 
-from mmext.errors import MmextError
+from mmext.errors import TrialFailure
 from mmext.registry import register
 
 PRUNED_FILE = 'pruned.json'
-
-
-class TrialFailure(MmextError):
-    """A sweep trial cannot give a meaningful result (non-finite loss, no metric); the sweep records the reason."""
 
 
 @register(HOOKS)

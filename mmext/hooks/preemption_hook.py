@@ -6,7 +6,7 @@ import os
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
 
-from mmext.engine.preemption import PREEMPTED_MARKER_ENV, PREEMPTED_EXIT_CODE, PreemptionWatcher
+from mmext.runtime.preemption import PREEMPTED_MARKER_ENV, PREEMPTED_EXIT_CODE, PreemptionWatcher
 from mmext.hooks.atomic_checkpoint_hook import AtomicCheckpointHook
 from mmext.registry import register
 
@@ -16,10 +16,10 @@ class PreemptionHook(Hook):
     """On SIGTERM, SIGINT or SIGUSR1: finish the iteration, save a checkpoint, exit with code 75.
 
     The signal only raises a flag; after every training iteration the ranks agree (see
-    :mod:`mmext.engine.preemption`) and all stop after the same iteration. The checkpoint is written by the run's
+    :mod:`mmext.runtime.preemption`) and all stop after the same iteration. The checkpoint is written by the run's
     :class:`AtomicCheckpointHook` as ``iter_<n>.pth`` with ``last_checkpoint`` pointing at it, so the same command
     with ``--resume`` continues exactly where the run stopped. A second Ctrl-C exits at once. The process exits
-    by ``SystemExit(75)`` (:data:`~mmext.engine.preemption.PREEMPTED_EXIT_CODE`), so a launcher or batch script
+    by ``SystemExit(75)`` (:data:`~mmext.runtime.preemption.PREEMPTED_EXIT_CODE`), so a launcher or batch script
     can tell "preempted, resumable" from success (0) and from failure (1 and others).
 
     Priority ``LOWEST``: every other hook has finished the iteration (schedulers stepped, logs written) when the

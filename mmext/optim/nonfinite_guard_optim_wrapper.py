@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 import torch.distributed as dist
@@ -25,9 +25,6 @@ from mmengine.logging import MessageHub
 
 from mmext.errors import NonFiniteLossError
 from mmext.registry import register
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mmext.hooks.nonfinite_loss_guard_hook import NonFiniteLossGuardHook
 
 
 def last_good_checkpoint(message_hub: MessageHub) -> str:
@@ -87,7 +84,7 @@ class NonFiniteGuard:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.skipped_last = False
-        self.guard_hook: 'NonFiniteLossGuardHook | None' = None
+        self.hook_decides = False  # set by NonFiniteLossGuardHook: it decides between skipping and stopping
         self.keep_buffers = False  # set by the hook when it may skip iterations
         self._saved_buffers: list[tuple[torch.Tensor, torch.Tensor]] = []
 
@@ -115,7 +112,7 @@ class NonFiniteGuard:
         if not self.skipped_last:
             super().update_params(loss, step_kwargs, zero_kwargs)
             return
-        if self.guard_hook is None:
+        if not self.hook_decides:
             hub = MessageHub.get_current_instance()
             where = f"iteration {int(hub.get_info('iter', -1)) + 1}"
             local = float(loss.detach().sum())

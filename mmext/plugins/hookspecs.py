@@ -71,7 +71,7 @@ def mmext_config_folder() -> str | None:
 def mmext_adjust_config(cfg: Config) -> None:
     """Adjust a config after it is loaded and before the Runner is built.
 
-    When: from :func:`mmext.engine.config.prepare_config`, which ``MMExtRunner.from_cfg`` calls, so the same
+    When: from :func:`mmext.engine.config.prepare.prepare_config`, which ``MMExtRunner.from_cfg`` calls, so the same
     config gives the same run through mmext's ``tools/train.py``, its ``tools/test.py`` and mmdet's own tools
     (with ``runner_type = 'MMExtRunner'``). Every plugin is called (see the module docstring for the order);
     each sees the changes of those before it. May be called more than once on the same config: an
@@ -89,7 +89,7 @@ def mmext_adjust_config(cfg: Config) -> None:
 def mmext_add_hooks(cfg: Config) -> list[dict] | None:
     """Add hooks to a run.
 
-    When: from :func:`mmext.engine.config.prepare_config`, after :func:`mmext_adjust_config`. Every plugin is
+    When: from :func:`mmext.engine.config.prepare.prepare_config`, after :func:`mmext_adjust_config`. Every plugin is
     called. The returned hook configs are appended to ``cfg.custom_hooks`` (one already there, equal in every
     key, is not added twice), so they appear in the config the run dumps into its work dir.
 

@@ -3,6 +3,7 @@
 Imported by ``tools/sweep.py`` only (not by ``import mmext``): Optuna and SQLAlchemy stay out of every training.
 """
 from mmext.sweep.runner import SweepResult, run_sweep
-from mmext.sweep.space import Param, SpaceError, load_space
+from mmext.errors import SpaceError
+from mmext.sweep.space import Param, load_space
 
 __all__ = ['run_sweep', 'SweepResult', 'Param', 'SpaceError', 'load_space']

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from mmext.sweep.report import format_report, write_plots, write_summary
 from mmext.sweep.space import check_keys, grid_space, load_space
-from mmext.sweep.study import SweepError, create_or_load_study, default_storage, make_pruner, make_sampler
+from mmext.errors import SweepError
+from mmext.sweep.study import create_or_load_study, default_storage, make_pruner, make_sampler
 from mmext.sweep.trial import SweepSettings, run_trial
 
 
@@ -50,7 +51,7 @@ def run_sweep(config: str, space: str, trials: int, study_name: str, *, storage:
         MmextError: A bad space, config, storage or option (before any trial runs).
     """
     import optuna
-    from mmext.engine.config import load_config
+    from mmext.engine.config.prepare import load_config
     if trials < 1:
         raise SweepError(f'--trials must be >= 1, got {trials}')
     if gpus_per_trial < 1:

@@ -16,14 +16,10 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from mmext.errors import MmextError
+from mmext.errors import SpaceError
 
 _FIELDS = {'float': {'low', 'high', 'log', 'step'}, 'int': {'low', 'high', 'log', 'step'},
            'categorical': {'choices'}}
-
-
-class SpaceError(MmextError):
-    """The search-space file is missing, malformed, or names keys the config does not have."""
 
 
 @dataclass(frozen=True)

@@ -10,15 +10,11 @@ import os
 import os.path as osp
 import time
 
-from mmext.errors import MmextError
+from mmext.errors import SweepError
 
 SAMPLERS = ('tpe', 'random', 'grid')
 PRUNERS = ('median', 'none')
 STUDY_DB = 'study.db'
-
-
-class SweepError(MmextError):
-    """A sweep cannot start as asked (storage, sampler, pruner, direction)."""
 
 
 def default_storage(work_dir: str) -> str:

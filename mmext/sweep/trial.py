@@ -28,7 +28,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from mmext.hooks.optuna_trial_hook import PRUNED_FILE, TrialFailure
+from mmext.errors import TrialFailure
+from mmext.hooks.optuna_trial_hook import PRUNED_FILE
 from mmext.sweep.space import Param
 
 TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'train.py')
@@ -64,7 +65,7 @@ class SweepSettings:
 
 def trial_config(settings: SweepSettings, values: dict, trial_number: int, trial_id: int):
     """Build a trial's config: the sweep's config, the sampled ``values``, and the sweep's additions."""
-    from mmext.engine.config import load_config
+    from mmext.engine.config.prepare import load_config
     cfg = load_config(settings.config, {**settings.cfg_options, **values})
     name = f'{settings.study_name}_trial_{trial_number}'
     cfg.work_dir = trial_dir(settings, trial_number)
@@ -102,7 +103,7 @@ def _name_tracking_runs(backends: list, study: str, run: str) -> None:
 
 def run_in_process(cfg, config_path: str) -> None:
     """Train one trial in this process, then close what mmengine keeps open under the trial's names."""
-    from mmext.engine.train import configure, train
+    from mmext.engine.commands.train import configure, train
     configure(cfg, config_path, work_dir=cfg.work_dir)
     try:
         train(cfg)

@@ -9,7 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from mmext.visualization.charts import bar_chart
+from mmext.visualization.bar_charts import bar_chart
 from mmext.visualization.draw import class_palette, draw_boxes, make_grid
 
 # What an annotation file is browsed with: load, boxes, pack (no augmentation).

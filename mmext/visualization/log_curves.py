@@ -12,13 +12,9 @@ import math
 import os.path as osp
 from dataclasses import dataclass, field
 
-from mmext.errors import MmextError
+from mmext.errors import LogError
 
 _NOT_METRICS = {'data_time', 'time', 'step', 'epoch', 'iter', 'memory', 'grad_norm', 'lr'}
-
-
-class LogError(MmextError):
-    """No scalar log can be found or read where one was expected."""
 
 
 @dataclass

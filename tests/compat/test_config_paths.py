@@ -6,7 +6,7 @@ from mmengine.config import Config
 import mmext  # noqa: F401
 from mmext.compat import config_paths
 from mmext.compat.config_paths import CONFIG_FOLDERS, add_config_folder, install_config_folders
-from mmext.engine.config import load_config
+from mmext.engine.config.prepare import load_config
 from mmext.errors import ConfigError
 from tests.conftest import DEMO_CONFIG, ROOT, run_tool
 

@@ -5,7 +5,7 @@ import torch
 import torch.distributed as dist
 
 from mmext.compat.distributed import close_process_group, cpu_ddp_wrapper_cfg, init_cpu_process_group
-from mmext.engine.launch import find_free_port
+from mmext.engine.commands.launch import find_free_port
 from mmext.errors import MmextError
 
 

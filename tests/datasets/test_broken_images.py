@@ -4,7 +4,7 @@ import multiprocessing as mp
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmext.datasets.broken_images import BrokenImages, SharedFlags
+from mmext.datasets.checks.broken_images import BrokenImages, SharedFlags
 from mmext.datasets.custom_coco import CustomCocoDataset
 from mmext.errors import DatasetError
 from tests.datasets.coco_builder import base_coco, write_coco

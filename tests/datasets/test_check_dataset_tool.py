@@ -1,7 +1,7 @@
 """tools/check_dataset.py: the report, exit codes, --format json, --fix."""
 import json
 
-from mmext.datasets.coco_file import load_checked
+from mmext.datasets.loading.annotation_file import load_checked
 from tests.datasets.coco_builder import base_coco, load_tool, write_coco
 
 TOOL = load_tool('check_dataset')

@@ -5,9 +5,9 @@ import re
 
 import pytest
 
-from mmext.datasets.checks import check_coco
-from mmext.datasets.coco_file import apply_policy, load_checked
-from mmext.datasets.problems import KINDS
+from mmext.datasets.checks.file_rules import check_coco
+from mmext.datasets.loading.annotation_file import apply_policy, load_checked
+from mmext.datasets.checks.problems import KINDS
 from mmext.errors import DatasetError
 from tests.datasets.coco_builder import base_coco, write_coco
 

@@ -8,11 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from mmext.datasets import coco_fast, coco_spans
-from mmext.datasets.checks import check_coco
-from mmext.datasets.coco_columns import CocoColumns, from_checked
-from mmext.datasets.coco_fast import check_columns
-from mmext.datasets.image_records import ImageRecords, RecordFormat
+from mmext.datasets.loading import annotation_spans, fast_reader
+from mmext.datasets.checks.file_rules import check_coco
+from mmext.datasets.loading.columns import CocoColumns, from_checked
+from mmext.datasets.loading.fast_reader import check_columns
+from mmext.datasets.loading.image_records import ImageRecords, RecordFormat
 from tests.datasets.coco_builder import HEIGHT, WIDTH, base_coco, square
 from tests.datasets.fuzz_corpus import annotation_cases
 
@@ -109,8 +109,8 @@ CASES = {
 
 @pytest.mark.parametrize('name', list(CASES))
 def test_fast_loader_matches_check_coco_across_chunks(name, monkeypatch):
-    monkeypatch.setattr(coco_fast, 'CHUNK', 7)  # annotations decoded 7 at a time (when the array is not cut)
-    monkeypatch.setattr(coco_spans, 'PIECE_BYTES', 600)  # a piece of about 3 annotations
+    monkeypatch.setattr(fast_reader, 'CHUNK', 7)  # annotations decoded 7 at a time (when the array is not cut)
+    monkeypatch.setattr(annotation_spans, 'PIECE_BYTES', 600)  # a piece of about 3 annotations
     data = CASES[name](_many())
     content = json.dumps(data, indent=1 if name == 'pretty-printed' else None).encode()
     assert assert_same_as_check_coco(content)
@@ -131,16 +131,16 @@ def test_files_msgspec_refuses_go_to_check_coco():
 def test_a_clean_file_needs_the_exact_rule_only_for_notes():
     content = json.dumps(_many()).encode()
     calls = []
-    original = coco_fast.check_chunk.__globals__['_exact']
+    original = fast_reader.check_chunk.__globals__['_exact']
 
     def counting(ann, i, index, chunk, ctx):
         calls.append(index)
         return original(ann, i, index, chunk, ctx)
-    coco_fast.check_chunk.__globals__['_exact'] = counting
+    fast_reader.check_chunk.__globals__['_exact'] = counting
     try:
         check_columns(content, 'x.json')
     finally:
-        coco_fast.check_chunk.__globals__['_exact'] = original
+        fast_reader.check_chunk.__globals__['_exact'] = original
     assert calls == [6]  # the crowd region (a note), nothing else
 
 

@@ -7,7 +7,7 @@ import json
 import msgspec
 import pytest
 
-from mmext.datasets import coco_fast, coco_spans
+from mmext.datasets.loading import annotation_spans, fast_reader
 from tests.datasets.coco_builder import base_coco, square
 from tests.datasets.test_coco_fast import assert_same_as_check_coco
 
@@ -45,15 +45,15 @@ LAYOUTS = {
 @pytest.mark.parametrize('indent', [None, 2])
 @pytest.mark.parametrize('name', list(LAYOUTS))
 def test_the_array_is_found_and_cut_between_entries(name, indent, monkeypatch):
-    monkeypatch.setattr(coco_spans, 'PIECE_BYTES', 300)  # a cut every annotation or two
+    monkeypatch.setattr(annotation_spans, 'PIECE_BYTES', 300)  # a cut every annotation or two
     data = LAYOUTS[name](_coco())
     raw = json.dumps(data, indent=indent).encode()
-    found = coco_spans.locate(raw, coco_fast._Rest)
+    found = annotation_spans.locate(raw, fast_reader._Rest)
     assert found is not None
     rest, start, end = found
     assert json.loads(raw[start:end]) == data['annotations']
     assert len(rest.images) == len(data['images'])
-    pieces = list(coco_spans.decode_pieces(raw, start, end, coco_fast._ANNOTATIONS))
+    pieces = list(annotation_spans.decode_pieces(raw, start, end, fast_reader._ANNOTATIONS))
     assert [a.id for piece in pieces for a in piece] == [a['id'] for a in data['annotations']]
     assert len(pieces) >= min(len(data['annotations']), 10)
     assert assert_same_as_check_coco(raw)
@@ -61,13 +61,13 @@ def test_the_array_is_found_and_cut_between_entries(name, indent, monkeypatch):
 
 def test_a_list_of_objects_after_the_array_is_not_swallowed(monkeypatch):
     """The end found first is that of the licenses: the pieces tell, and the two-scan way gives the result."""
-    monkeypatch.setattr(coco_spans, 'PIECE_BYTES', 300)
+    monkeypatch.setattr(annotation_spans, 'PIECE_BYTES', 300)
     data = _ordered(_coco(), ['images', 'categories', 'annotations']) | dict(licenses=[{'id': 1}, {'id': 2}])
     raw = json.dumps(data).encode()
-    _, start, end = coco_spans.locate(raw, coco_fast._Rest)
+    _, start, end = annotation_spans.locate(raw, fast_reader._Rest)
     assert raw[end:].startswith(b'}')  # the licenses' end
-    with pytest.raises(coco_spans.CutFailed):
-        list(coco_spans.decode_pieces(raw, start, end, coco_fast._ANNOTATIONS))
+    with pytest.raises(annotation_spans.CutFailed):
+        list(annotation_spans.decode_pieces(raw, start, end, fast_reader._ANNOTATIONS))
     assert assert_same_as_check_coco(raw)
 
 
@@ -76,23 +76,23 @@ def test_a_file_that_only_looks_like_coco_goes_the_long_way(monkeypatch):
     data = _coco()
     data['info'] = {'annotations': data.pop('annotations')}
     raw = json.dumps(data).encode()
-    assert coco_spans.locate(raw, coco_fast._Rest) is None
-    assert coco_fast.check_columns(raw, 'x.json') is None  # check_coco reports the missing list
+    assert annotation_spans.locate(raw, fast_reader._Rest) is None
+    assert fast_reader.check_columns(raw, 'x.json') is None  # check_coco reports the missing list
 
 
 def test_a_cut_that_does_not_decode_is_moved_on(monkeypatch):
-    monkeypatch.setattr(coco_spans, 'PIECE_BYTES', 50)
+    monkeypatch.setattr(annotation_spans, 'PIECE_BYTES', 50)
     data = LAYOUTS['nested lists of objects in annotations'](_coco(5))
     raw = json.dumps(data).encode()
-    _, start, end = coco_spans.locate(raw, coco_fast._Rest)
+    _, start, end = annotation_spans.locate(raw, fast_reader._Rest)
     tried = []
-    decoder = msgspec.json.Decoder(list[coco_fast.Annotation])
+    decoder = msgspec.json.Decoder(list[fast_reader.Annotation])
 
     class Counting:
         def decode(self, piece):
             tried.append(piece)
             return decoder.decode(piece)
-    pieces = list(coco_spans.decode_pieces(raw, start, end, Counting()))
+    pieces = list(annotation_spans.decode_pieces(raw, start, end, Counting()))
     assert sum(map(len, pieces)) == len(data['annotations'])
     assert len(tried) > len(pieces)  # some cuts fell inside an annotation's list of objects
 
@@ -101,6 +101,6 @@ def test_an_entry_that_is_not_an_object_fails_the_cut():
     data = base_coco()
     data['annotations'].insert(1, [1, 2])
     raw = json.dumps(data).encode()
-    _, start, end = coco_spans.locate(raw, coco_fast._Rest)
-    with pytest.raises(coco_spans.CutFailed, match='annotations'):
-        list(coco_spans.decode_pieces(raw, start, end, coco_fast._ANNOTATIONS))
+    _, start, end = annotation_spans.locate(raw, fast_reader._Rest)
+    with pytest.raises(annotation_spans.CutFailed, match='annotations'):
+        list(annotation_spans.decode_pieces(raw, start, end, fast_reader._ANNOTATIONS))

@@ -12,10 +12,10 @@ from collections import Counter
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmext.datasets.checks import section_problems
-from mmext.datasets.coco_file import load_checked
+from mmext.datasets.checks.file_rules import section_problems
+from mmext.datasets.loading.annotation_file import load_checked
 from mmext.datasets.custom_coco import CustomCocoDataset
-from mmext.datasets.problems import KINDS
+from mmext.datasets.checks.problems import KINDS
 from mmext.errors import DatasetError
 from tests.datasets.coco_builder import base_coco, write_coco
 from tests.datasets.fuzz_corpus import IMAGE_KINDS, annotation_cases, break_image

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mmext.datasets.image_files import probe_image
+from mmext.datasets.checks.image_files import probe_image
 from tests.datasets.coco_builder import write_image
 
 

@@ -10,7 +10,7 @@ from mmdet.registry import DATASETS
 from mmengine.registry import init_default_scope
 
 from benchmarks.coco_synth import make_coco_like
-from mmext.datasets.image_records import ImageRecords
+from mmext.datasets.loading.image_records import ImageRecords
 
 
 @pytest.fixture(scope='module')

@@ -3,7 +3,7 @@ epoch 2, exit code 75, then ``--resume``: the final weights are bitwise those of
 import pytest
 import torch
 
-from mmext.engine.preemption import PREEMPTED_EXIT_CODE
+from mmext.runtime.preemption import PREEMPTED_EXIT_CODE
 from tests.conftest import DEMO_CONFIG, ROOT, demo_data_options, quick_options, run_tool
 
 pytestmark = pytest.mark.e2e

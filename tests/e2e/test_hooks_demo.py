@@ -46,7 +46,7 @@ def test_config_builds_its_model_optimizer_and_hooks(config, tiny_coco):
     import mmext  # noqa: F401
     from mmext.optim import NonFiniteGuardOptimWrapper, summarize_param_groups
     init_default_scope('mmdet')
-    from mmext.engine.config import prepare_config
+    from mmext.engine.config.prepare import prepare_config
     cfg = Config.fromfile(str(ROOT / config))
     cfg.merge_from_dict(dict(option.split('=', 1) for option in demo_data_options(tiny_coco)))
     prepare_config(cfg)  # num_classes='auto' comes from the dataset

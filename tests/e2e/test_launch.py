@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmext.engine.launch import find_free_port
+from mmext.engine.commands.launch import find_free_port
 from tests.conftest import DEMO_CONFIG, ROOT, demo_data_options, quick_options, run_tool
 
 pytestmark = pytest.mark.e2e

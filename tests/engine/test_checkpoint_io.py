@@ -5,14 +5,15 @@ import pytest
 from mmengine.hooks import Hook
 
 from mmext.compat.checkpoint import safe_load_checkpoint
-from mmext.engine import checkpoint_io
-from mmext.engine.checkpoint_io import (DiskFullError, atomic_backend_args, atomic_write_bytes,
+from mmext.runtime.crash_points import crash_points_passed
+from mmext.errors import DiskFullError
+from mmext.runtime.checkpoint_files import (atomic_backend_args, atomic_write_bytes,
                                         remove_stale_temp_files)
 from tests.toy_training import toy_cfg
 
 
 def _fail_at_next_write(monkeypatch, how: str = 'enospc') -> None:
-    monkeypatch.setenv('MMEXT_TEST_CRASH_AT', f'{checkpoint_io.fault_points_passed() + 1}:{how}')
+    monkeypatch.setenv('MMEXT_TEST_CRASH_AT', f'{crash_points_passed() + 1}:{how}')
 
 
 def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):

@@ -1,7 +1,8 @@
 import pytest
 
 import mmext  # noqa: F401
-from mmext.engine.config import check_dataset_paths, check_evaluator_paths, explain_build_error, load_config
+from mmext.engine.config.dataset_paths import check_dataset_paths, check_evaluator_paths
+from mmext.engine.config.prepare import explain_build_error, load_config
 from mmext.errors import ConfigError
 
 DEMO = 'configs/demo/retinanet_r18_fpn_10e_demo.py'

@@ -1,4 +1,4 @@
-from mmext.engine.config_diff import config_diff, flatten
+from mmext.engine.config.diff import config_diff, flatten
 
 
 def test_flatten_nested_dicts():

@@ -4,8 +4,8 @@ import pytest
 
 import mmext  # noqa: F401
 from mmext.compat.config_paths import MMEXT_CONFIGS
-from mmext.engine.config import load_config, prepare_config
-from mmext.engine.config_folder import (DATASET_BASE, TEMPLATE, create_config_folder, read_annotation_facts,
+from mmext.engine.config.prepare import load_config, prepare_config
+from mmext.engine.config.folders import (DATASET_BASE, TEMPLATE, create_config_folder, read_annotation_facts,
                                         render_dataset_base)
 from mmext.errors import ConfigError, DatasetError
 

@@ -86,7 +86,7 @@ def test_a_plain_load_does_not_apply_the_resume_state(tmp_path):
     (dict(type='MyOwnTrainLoop', max_epochs=2), 'MyOwnTrainLoop'),
 ])
 def test_mmengines_standard_loops_become_the_exact_ones(train_cfg, expected):
-    from mmext.engine.exact_loops import exact_loop_cfg
+    from mmext.engine.resume.loops import exact_loop_cfg
     built = exact_loop_cfg(train_cfg, dict(batch_size=2))
     kind = built['type']
     assert (kind if isinstance(kind, str) else kind.__name__) == expected

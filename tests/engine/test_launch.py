@@ -4,8 +4,9 @@ import sys
 
 import pytest
 
-from mmext.engine import launch
-from mmext.engine.launch import (FRESH_STORE_PER_ROUND_ENV, LaunchError, add_launch_arguments, check_port_free,
+from mmext.engine.commands import launch
+from mmext.errors import LaunchError
+from mmext.engine.commands.launch import (FRESH_STORE_PER_ROUND_ENV, add_launch_arguments, check_port_free,
                                  find_free_port, processes_per_node, relaunch_if_needed, strip_launch_flags,
                                  torchrun_command)
 
@@ -93,7 +94,7 @@ def test_port_in_use_is_reported_not_waited_on():
 
 def test_a_workers_error_is_repeated_last_by_the_launching_process(capfd):
     """torchrun's report of failed workers comes after their ``error:`` lines; the launcher says it again last."""
-    worker = ('import sys; from mmext.engine.launch import report_worker_error; '
+    worker = ('import sys; from mmext.engine.commands.launch import report_worker_error; '
               "report_worker_error('first', 0); report_worker_error('data/x.json: no such file', 1); "
               "report_worker_error('on every rank', None) if sys.argv[1] == '2' else None; "
               'sys.exit(int(sys.argv[1]))')

@@ -7,8 +7,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import mmext  # noqa: F401
-from mmext.engine.config import load_config, prepare_config
-from mmext.engine.num_classes import fill_num_classes
+from mmext.engine.config.prepare import load_config, prepare_config
+from mmext.engine.config.num_classes import fill_num_classes
 from mmext.errors import ConfigError
 from tests.conftest import DEMO_CONFIG, demo_data_options
 from tests.datasets.coco_builder import write_coco

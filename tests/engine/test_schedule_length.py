@@ -3,8 +3,8 @@ import pytest
 
 from mmengine.config import Config
 
-from mmext.engine.config import load_config
-from mmext.engine.schedule_length import follow_max_epochs
+from mmext.engine.config.prepare import load_config
+from mmext.engine.config.schedule_length import follow_max_epochs
 from tests.conftest import ROOT
 
 DEMO = str(ROOT / 'configs/demo/retinanet_r18_fpn_10e_demo.py')

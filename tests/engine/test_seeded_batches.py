@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from mmengine.dataset import DefaultSampler
 
-from mmext.engine.rng_state import capture_rng, preserve_rng, training_rng_state
-from mmext.engine.seeded_batches import SeededBatch, SeededBatchSampler, seeded_dataloader_cfg
+from mmext.runtime.rng_state import capture_rng, preserve_rng, training_rng_state
+from mmext.engine.resume.seeded_batches import SeededBatch, SeededBatchSampler, seeded_dataloader_cfg
 
 
 def _draws(batch) -> list:

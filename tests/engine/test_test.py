@@ -3,7 +3,7 @@ import json
 import pytest
 from mmengine.config import Config
 
-from mmext.engine.test import configure_test, split_has_annotations
+from mmext.engine.commands.evaluate import configure_test, split_has_annotations
 from mmext.errors import ConfigError
 
 

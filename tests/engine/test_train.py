@@ -1,7 +1,7 @@
 import pytest
 from mmengine.config import Config
 
-from mmext.engine.train import TrainResult, configure, format_summary
+from mmext.engine.commands.train import TrainResult, configure, format_summary
 from mmext.errors import ConfigError
 
 

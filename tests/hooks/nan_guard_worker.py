@@ -13,8 +13,8 @@ import sys
 import torch
 
 import mmext  # noqa: F401  registers the hooks and the optim wrapper
-from mmext.engine.cli import run_job
-from mmext.engine.launch import add_launch_arguments
+from mmext.engine.commands.job import run_job
+from mmext.engine.commands.launch import add_launch_arguments
 from mmext.errors import NonFiniteLossError
 from tests.toy_runner import Snapshots, ToyModel, toy_runner
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 import torch
 
-from mmext.engine.launch import find_free_port
+from mmext.engine.commands.launch import find_free_port
 from mmext.errors import ConfigError, NonFiniteLossError
 from mmext.hooks import NonFiniteLossGuardHook
 from tests.conftest import ROOT, run_tool

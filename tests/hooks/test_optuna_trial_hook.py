@@ -6,7 +6,8 @@ import optuna
 import pytest
 import torch
 
-from mmext.hooks.optuna_trial_hook import PRUNED_FILE, OptunaTrialHook, TrialFailure
+from mmext.errors import TrialFailure
+from mmext.hooks.optuna_trial_hook import PRUNED_FILE, OptunaTrialHook
 
 
 def _runner(tmp_path, epoch=1):

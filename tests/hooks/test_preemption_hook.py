@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mmext.engine.launch import find_free_port
-from mmext.engine.preemption import PREEMPTED_EXIT_CODE
+from mmext.engine.commands.launch import find_free_port
+from mmext.runtime.preemption import PREEMPTED_EXIT_CODE
 from tests.conftest import ROOT
 
 

@@ -249,7 +249,7 @@ def test_adjust_config_and_add_hooks_through_prepare_config(monkeypatch):
     plugins = Plugins()
     plugins.load({})
     monkeypatch.setattr('mmext.plugins.manager.PLUGINS', plugins)
-    from mmext.engine.config import prepare_config
+    from mmext.engine.config.prepare import prepare_config
     cfg = Config(dict(train_cfg=dict(max_epochs=12), custom_hooks=[dict(type='PredictionGridHook')]))
     prepare_config(prepare_config(cfg))  # twice: the hook is added once
     assert cfg.train_cfg.max_epochs == 3

@@ -3,7 +3,8 @@ import optuna
 import pytest
 from mmengine.config import Config
 
-from mmext.sweep.space import Param, SpaceError, check_keys, config_keys, grid_space, load_space, parse_param
+from mmext.errors import SpaceError
+from mmext.sweep.space import Param, check_keys, config_keys, grid_space, load_space, parse_param
 
 
 def _write(tmp_path, text):

@@ -4,7 +4,8 @@ import pytest
 
 
 def test_pruner_specs():
-    from mmext.sweep.study import SweepError, make_pruner
+    from mmext.errors import SweepError
+    from mmext.sweep.study import make_pruner
     assert isinstance(make_pruner('median'), optuna.pruners.MedianPruner)
     assert isinstance(make_pruner('none'), optuna.pruners.NopPruner)
     assert make_pruner(dict(type='ThresholdPruner', lower=0.2))._lower == 0.2

@@ -2,7 +2,7 @@
 import cv2
 import numpy as np
 
-from mmext.visualization.charts import bar_chart
+from mmext.visualization.bar_charts import bar_chart
 from tests.conftest import DEMO_CONFIG, demo_data_options
 from tests.datasets.coco_builder import load_tool, write_coco
 

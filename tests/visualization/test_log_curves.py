@@ -5,7 +5,8 @@ import json
 import cv2
 import pytest
 
-from mmext.visualization.log_curves import LogError, read_run, unique_labels
+from mmext.errors import LogError
+from mmext.visualization.log_curves import read_run, unique_labels
 from tests.conftest import ROOT
 
 
