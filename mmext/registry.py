@@ -41,9 +41,10 @@ MANIFEST: dict[str, dict[str, str]] = {
     'mmdet.registry.HOOKS': {name: f'mmext.hooks.{module}.{name}' for module, name in [
         ('atomic_checkpoint_hook', 'AtomicCheckpointHook'), ('classwise_metrics_hook', 'ClasswiseMetricsHook'),
         ('freeze_schedule_hook', 'FreezeScheduleHook'), ('nonfinite_loss_guard_hook', 'NonFiniteLossGuardHook'),
-        ('optuna_trial_hook', 'OptunaTrialHook'), ('param_group_summary_hook', 'ParamGroupSummaryHook'),
-        ('prediction_grid_hook', 'PredictionGridHook'), ('preemption_hook', 'PreemptionHook'),
-        ('run_params_hook', 'RunParamsHook'), ('save_predictions_hook', 'SavePredictionsHook')]},
+        ('param_group_summary_hook', 'ParamGroupSummaryHook'), ('prediction_grid_hook', 'PredictionGridHook'),
+        ('preemption_hook', 'PreemptionHook'), ('run_params_hook', 'RunParamsHook'),
+        ('save_predictions_hook', 'SavePredictionsHook')]} | {
+        'OptunaTrialHook': 'mmext.sweep.trial_hook.OptunaTrialHook'},
     'mmdet.registry.LOOPS': {'ExactEpochBasedTrainLoop': 'mmext.engine.resume.loops.ExactEpochBasedTrainLoop',
                              'ExactIterBasedTrainLoop': 'mmext.engine.resume.loops.ExactIterBasedTrainLoop'},
     'mmdet.registry.METRICS': {'FastCocoMetric': 'mmext.evaluation.coco_metric.FastCocoMetric'},

@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     import mmext  # noqa: F401  registers CustomCocoDataset
     from mmext.engine.config.prepare import load_config
     from mmext.errors import MmextError
-    from mmext.visualization.browse import (dataset_from_annotations, dataset_from_config, write_class_chart,
+    from mmext.datasets.browse import (dataset_from_annotations, dataset_from_config, write_class_chart,
                                             write_grids)
     try:
         if args.source.endswith('.py'):

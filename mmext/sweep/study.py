@@ -69,7 +69,7 @@ def make_pruner(name: str | dict):
     naming any of Optuna's pruners with its arguments, e.g. ``dict(type='ThresholdPruner', lower=0.1)``.
 
     A spec, not a pruner object, because the pruner works where the metric is reported: inside the training
-    (see :class:`~mmext.hooks.OptunaTrialHook`), possibly another process; Optuna does not store it with the study.
+    (see :class:`~mmext.sweep.trial_hook.OptunaTrialHook`), possibly another process; Optuna does not store it with the study.
 
     Raises:
         SweepError: An unknown name or pruner type, or arguments the pruner refuses.

@@ -4,7 +4,7 @@ Design (why it looks like this):
 
 * Each trial's config is the sweep's config with the sampled values applied as ``--cfg-options``, plus what the
   sweep needs: the work dir ``<sweep>/trial_<number>``, the best checkpoint kept by the objective metric, and
-  :class:`~mmext.hooks.OptunaTrialHook`, which reports the per-epoch metric to the study and stops a pruned trial.
+  :class:`~mmext.sweep.trial_hook.OptunaTrialHook`, which reports the per-epoch metric to the study and stops a pruned trial.
   The config is written to ``<trial>/config.py`` so a trial can be re-run by hand.
 * One process per trial trains in the sweep's own process (``configure`` + ``train``, no interpreter start-up per
   trial). mmengine keys its global objects (logger, message hub, visualizer, default scope) by name, so every trial
@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass, field
 
 from mmext.errors import TrialFailure
-from mmext.hooks.optuna_trial_hook import PRUNED_FILE
+from mmext.sweep.trial_hook import PRUNED_FILE
 from mmext.sweep.space import Param
 
 TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'train.py')

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from mmext.errors import TrialFailure
-from mmext.hooks.optuna_trial_hook import PRUNED_FILE, OptunaTrialHook
+from mmext.sweep.trial_hook import PRUNED_FILE, OptunaTrialHook
 
 
 def _runner(tmp_path, epoch=1):
