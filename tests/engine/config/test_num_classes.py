@@ -115,3 +115,36 @@ def test_the_custom_coco_base_needs_three_paths_and_nothing_else(tmp_path, tiny_
     cfg = Config.fromfile(str(cfg_file))
     prepare_config(cfg)
     assert cfg.model.bbox_head.num_classes == 3
+
+
+def test_the_runner_reads_the_training_file_once(tiny_coco, tmp_path, monkeypatch):
+    """num_classes='auto' reads the training json; MMExtRunner hands that read to the training dataset."""
+    from mmext.datasets.loading import annotation_file
+    from mmext.engine.runner import MMExtRunner
+    read = []
+    real = annotation_file._load
+    monkeypatch.setattr(annotation_file, '_load', lambda check, ann_file, *a: read.append(ann_file) or real(
+        check, ann_file, *a))
+    options = dict(option.split('=', 1) for option in demo_data_options(tiny_coco))
+    options.update({'work_dir': str(tmp_path), 'train_dataloader.num_workers': 0,
+                    'train_dataloader.persistent_workers': False})
+    cfg = load_config(DEMO_CONFIG, options)
+    runner = MMExtRunner.from_cfg(cfg)
+    train_file = read[0]
+    assert read == [train_file] and train_file.endswith('train.json')  # prepare_config read it for 'auto'
+    assert len(runner.train_dataloader.dataset) > 0
+    assert read == [train_file]  # the dataset took the read over instead of reading again
+    assert runner.model.bbox_head.num_classes == len(runner.train_dataloader.dataset.metainfo['classes'])
+
+
+def test_a_read_is_handed_only_to_the_dataset_config_it_came_from(custom, tmp_path):
+    from mmext.datasets.custom_coco import CustomCocoDataset
+    from mmext.engine.config.num_classes import AnnotationReads
+    reads = AnnotationReads()
+    annotations = CustomCocoDataset.read_annotations(custom)
+    reads.keep(custom, annotations)
+    other = dict(custom, ann_file=str(tmp_path / 'other.json'))
+    assert reads.hand_over(dict(type='RepeatDataset', times=2, dataset=other))['dataset'] == other
+    wrapped = reads.hand_over(dict(type='RepeatDataset', times=2, dataset=custom))
+    assert wrapped['dataset']['annotations'] is annotations and 'annotations' not in custom  # a copy, not the config
+    assert reads.hand_over(custom) == custom  # handed over once

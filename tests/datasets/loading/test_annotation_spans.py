@@ -9,7 +9,7 @@ import pytest
 
 from mmext.datasets.loading import annotation_spans, fast_reader
 from tests.datasets.coco_builder import base_coco, square
-from tests.datasets.test_coco_fast import assert_same_as_check_coco
+from tests.datasets.loading.test_fast_reader import assert_same_as_check_coco
 
 
 def _coco(n: int = 30, **extra) -> dict:

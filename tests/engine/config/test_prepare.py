@@ -1,7 +1,6 @@
 import pytest
 
 import mmext  # noqa: F401
-from mmext.engine.config.dataset_paths import check_dataset_paths, check_evaluator_paths
 from mmext.engine.config.prepare import explain_build_error, load_config
 from mmext.errors import ConfigError
 
@@ -35,18 +34,3 @@ def test_unregistered_type_lists_close_names():
     assert "type='BiFPNN' is not registered in mmdet's 'model' registry" in str(readable)
     assert 'custom_imports' in str(readable)
     assert explain_build_error(KeyError('some other key')) is None
-
-
-def test_missing_dataset_paths_are_named(tmp_path):
-    (tmp_path / 'ann.json').write_text('{}')
-    ok = dict(data_root=str(tmp_path), ann_file='ann.json', data_prefix=dict(img=''))
-    check_dataset_paths(ok, 'train_dataloader.dataset')
-    with pytest.raises(ConfigError, match=r"train_dataloader\.dataset\.ann_file: .*missing\.json' does not exist"):
-        check_dataset_paths(dict(ok, ann_file='missing.json'), 'train_dataloader.dataset')
-    with pytest.raises(ConfigError, match=r"data_prefix\.img: image folder .*imgs' does not exist"):
-        check_dataset_paths(dict(ok, data_prefix=dict(img='imgs')), 'train_dataloader.dataset')
-    wrapped = dict(type='RepeatDataset', times=2, dataset=dict(ok, ann_file='missing.json'))
-    with pytest.raises(ConfigError, match='missing.json'):
-        check_dataset_paths(wrapped, 'train_dataloader.dataset')
-    with pytest.raises(ConfigError, match='make_demo_data'):
-        check_evaluator_paths(dict(type='CocoMetric', ann_file='data/demo/annotations/nope.json'), 'val_evaluator')
