@@ -10,22 +10,12 @@ train_ann = 'data/demo/annotations/train.json'
 val_ann = 'data/demo/annotations/val.json'
 img_dir = 'data/demo/images/'
 image_scale = (160, 128)
-backend_args = None
 
-train_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackDetInputs'),
-]
-test_pipeline = [
-    dict(type='LoadImageFromFile', backend_args=backend_args),
-    dict(type='Resize', scale=image_scale, keep_ratio=True),
-    dict(type='LoadAnnotations', with_bbox=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
-]
+# mmdet's pipelines (from the _base_ above), resized to this dataset's image size
+train_pipeline = [dict(step, scale=image_scale) if step['type'] == 'Resize' else step
+                  for step in _base_.train_pipeline]
+test_pipeline = [dict(step, scale=image_scale) if step['type'] == 'Resize' else step
+                 for step in _base_.test_pipeline]
 train_dataloader = dict(
     batch_size=4,
     dataset=dict(
