@@ -42,6 +42,11 @@ def base_coco() -> dict:
     return dict(info=dict(description='mmext test'), licenses=[], images=images, annotations=anns, categories=cats)
 
 
+def annotation(data: dict, ann_id: int) -> dict:
+    """The annotation of ``data`` with id ``ann_id`` (to change it in place)."""
+    return next(a for a in data['annotations'] if a['id'] == ann_id)
+
+
 def write_images_for(data: dict, img_dir: Path) -> None:
     for i, img in enumerate(data['images']):
         write_image(img_dir / img['file_name'], seed=i)  # the files are the truth, whatever the json says

@@ -1,21 +1,14 @@
-"""One test per annotation rule on small hand-made files, then the report and the strict/warn policy."""
+"""check_coco: one test per rule on small hand-made files, what is kept and corrected, and what is fatal."""
 import json
 import math
-import re
 
 import pytest
 
 from mmext.datasets.checks.file_rules import check_coco
-from mmext.datasets.loading.annotation_file import apply_policy, load_checked
 from mmext.datasets.checks.problems import KINDS
-from mmext.errors import DatasetError
-from tests.datasets.coco_builder import base_coco, write_coco
+from tests.datasets.coco_builder import annotation, base_coco, write_coco
 
 N_IMAGES, N_ANNS = 4, 7
-
-
-def _ann(data, ann_id):
-    return next(a for a in data['annotations'] if a['id'] == ann_id)
 
 
 def _set(path, value):
@@ -38,7 +31,7 @@ RULES = {
     'image id a list': (_set(['images', 3, 'id'], [4]), 'bad_image', 3, 7),
     'category without name': (lambda d: d['categories'][2].pop('name'), 'bad_category', 4, 5),
     'annotation not an object': (lambda d: d['annotations'].append([1, 2]), 'bad_annotation', 4, 7),
-    'annotation without category_id': (lambda d: _ann(d, 3).pop('category_id'), 'bad_annotation', 4, 6),
+    'annotation without category_id': (lambda d: annotation(d, 3).pop('category_id'), 'bad_annotation', 4, 6),
     'unknown image': (_set(['annotations', 0, 'image_id'], 99), 'unknown_image', 4, 6),
     'unknown category': (_set(['annotations', 0, 'category_id'], 3), 'unknown_category', 4, 6),
     'bbox of 3 numbers': (_set(['annotations', 0, 'bbox'], [1, 2, 3]), 'bad_bbox', 4, 6),
@@ -86,11 +79,11 @@ def test_each_rule_finds_its_problem_and_keeps_the_rest(name):
 
 def test_corrections_are_made_in_the_kept_content():
     data = base_coco()
-    _ann(data, 1)['bbox'] = [30, -3, 20, 8]
-    _ann(data, 2).pop('area')
-    _ann(data, 2)['iscrowd'] = 'yes'
-    _ann(data, 3)['segmentation'] = [[1, 2]]
-    _ann(data, 4)['id'] = 1
+    annotation(data, 1)['bbox'] = [30, -3, 20, 8]
+    annotation(data, 2).pop('area')
+    annotation(data, 2)['iscrowd'] = 'yes'
+    annotation(data, 3)['segmentation'] = [[1, 2]]
+    annotation(data, 4)['id'] = 1
     data['categories'].reverse()
     checked = check_coco(data, 'ann.json')
     anns = {a['id']: a for a in checked.annotations}
@@ -99,23 +92,6 @@ def test_corrections_are_made_in_the_kept_content():
     assert anns[3]['segmentation'] == []
     assert 8 in anns and anns[8]['image_id'] == 2  # the second id 1 renumbered after the largest id
     assert [c['id'] for c in checked.categories] == [1, 2, 5]
-
-
-@pytest.mark.parametrize('content, kind', [
-    ('{"images": [', 'invalid_json'),
-    ('', 'invalid_json'),
-    ('[1, 2]', 'not_coco'),
-    ('{"images": [], "annotations": []}', 'missing_section'),
-    ('{"images": {}, "annotations": [], "categories": []}', 'not_coco'),
-    ('{"images": [], "annotations": [], "categories": []}', 'no_categories'),
-])
-def test_files_that_cannot_be_used_are_fatal_under_any_policy(tmp_path, content, kind):
-    path = tmp_path / 'ann.json'
-    path.write_text(content)
-    checked = load_checked(str(path))
-    assert checked.report.fatal.kind == kind
-    with pytest.raises(DatasetError, match=rf'{path}: .*\[{kind}\]'):
-        apply_policy(checked, 'warn')
 
 
 @pytest.mark.parametrize('mutate, kind', [
@@ -146,52 +122,3 @@ def test_sizes_from_the_image_header_and_mismatches(tmp_path):
     assert all((img['width'], img['height']) == (40, 30) for img in checked.images)
     mismatch = next(p for p in checked.report.problems if p.kind == 'size_mismatch')
     assert 'the json says 50x30 but' in mismatch.detail and 'img3.png is 40x30' in mismatch.detail
-
-
-def test_strict_names_file_ids_and_fix(tmp_path):
-    data = base_coco()
-    _ann(data, 4)['bbox'][2] = -1
-    checked = check_coco(data, str(tmp_path / 'a.json'))
-    with pytest.raises(DatasetError) as info:
-        apply_policy(checked, 'strict')
-    msg = str(info.value)
-    assert msg.startswith(f'{tmp_path / "a.json"}: annotation id 4, image id 2 (img2.jpg): bbox [25.0, 10.0, -1')
-    assert '[empty_bbox]. Fix: width and height must be > 0' in msg
-    assert "policy='warn' (annotation dropped)" in msg and 'tools/check_dataset.py' in msg
-
-
-def test_warn_logs_one_summary_table(caplog_mm):
-    data = base_coco()
-    for a in (1, 2):
-        _ann(data, a)['bbox'][3] = 0
-    _ann(data, 3)['category_id'] = 42
-    data['categories'].insert(0, dict(id=0, name='animal', supercategory='none'))
-    checked = check_coco(data, 'x.json')
-    apply_policy(checked, 'warn')
-    summaries = [m for m in caplog_mm if 'annotation problems' in m]
-    assert len(summaries) == 1
-    table = summaries[0]
-    assert '3 annotation problems' in table
-    assert 'empty_bbox' in table and 'ann 1, ann 2' in table and 'unknown_category' in table
-    assert 'crowd' not in table  # notes are not problems
-    assert sum("category id 0 dropped: 'animal' has no annotations" in m for m in caplog_mm) == 1
-
-
-def test_report_groups_by_kind_as_text_and_json():
-    data = base_coco()
-    for a in data['annotations'][:3]:
-        a['bbox'][2] = 0
-    report = check_coco(data, 'x.json').report
-    text = report.format_text()
-    assert 'x.json: 4 images, 7 annotations; 0 fatal, 3 error, 0 warning, 2 info' in text
-    assert re.search(r'empty_bbox +error +3  annotation dropped +ann 1, ann 2, ann 3', text)
-    assert 'NOT clean' in text
-    as_json = json.loads(json.dumps(report.to_dict()))
-    assert as_json['kinds']['empty_bbox']['count'] == 3 and as_json['clean'] is False
-    assert [f['ann_id'] for f in as_json['kinds']['empty_bbox']['first']] == [1, 2, 3]
-    assert check_coco(base_coco(), 'x.json').report.clean  # notes (crowd, unannotated image) only
-
-
-def test_unknown_policy_is_refused():
-    with pytest.raises(DatasetError, match="policy='lenient' is not known"):
-        apply_policy(check_coco(base_coco(), 'x'), 'lenient')
