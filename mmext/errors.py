@@ -42,3 +42,8 @@ class NonFiniteLossError(MmextError):
     """
 
     on_every_rank = True
+
+
+class InputError(MmextError):
+    """An input given for inference (image, folder, glob, list file, video) does not exist or holds nothing to
+    predict on."""
