@@ -30,7 +30,7 @@ class Progress:
         self.log_every = log_every
         self.done = 0
         self.start = time.perf_counter()
-        self._last = 0.0
+        self._last = self.start
 
     @property
     def rate(self) -> float:
