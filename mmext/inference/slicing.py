@@ -46,13 +46,15 @@ class SliceOptions:
 
 
 def tile_starts(length: int, size: int, overlap: float) -> list[int]:
-    """Start offsets of tiles of ``size`` covering ``length`` with at least ``overlap`` shared; the last tile
-    ends at the border (so every tile is whole), as sahi's ``get_slice_bboxes`` places them."""
+    """Start offsets of tiles of ``size`` covering ``length`` with at least ``overlap`` shared between
+    neighbours: as many tiles as sahi's ``get_slice_bboxes`` places, spread evenly (sahi pushes only the last one
+    back from the border, which can nearly repeat its neighbour), the first at 0 and the last ending at the
+    border, every tile whole."""
     if length <= size:
         return [0]
     stride = max(1, int(size * (1 - overlap)))
     count = math.ceil((length - size) / stride) + 1
-    return sorted({min(i * stride, length - size) for i in range(count)})
+    return [round(i * (length - size) / (count - 1)) for i in range(count)]
 
 
 def tiles(height: int, width: int, size: int, overlap: float) -> list[tuple[int, int, int, int]]:

@@ -15,11 +15,6 @@ IMAGE_NAME = '000017.jpg'  # the first val image of tiny_coco
 
 
 @pytest.fixture(scope='module')
-def detector(trained_work_dir):
-    return Detector.from_work_dir(str(trained_work_dir))
-
-
-@pytest.fixture(scope='module')
 def image(tiny_coco):
     return f"{tiny_coco['img_dir']}/{IMAGE_NAME}"
 
