@@ -24,12 +24,17 @@ class BatchPredictor:
         cfg: Its config (for the test pipeline).
         classes: Its class names.
         batch_size: Images per forward pass. Defaults to 8.
+        optimize: Fold each BatchNorm into the convolution before it (mmcv's ``fuse_conv_bn``, what mmdet's own
+            benchmark tool offers) and keep the backbone and neck in channels-last memory, which oneDNN's CPU
+            convolutions run faster (2x for the demo's backbone and neck on 2 cores). The boxes stay the same
+            to float rounding. Defaults to True.
     """
 
-    def __init__(self, model, cfg, classes: tuple[str, ...], batch_size: int = 8) -> None:
+    def __init__(self, model, cfg, classes: tuple[str, ...], batch_size: int = 8, optimize: bool = True) -> None:
         if batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
-        self.model, self.classes, self.batch_size = model, classes, batch_size
+        self.model = optimize_for_inference(model) if optimize else model
+        self.classes, self.batch_size = classes, batch_size
         self.pipeline, self.read = build_array_pipeline(cfg)
 
     def prepare(self, img: np.ndarray) -> dict:
@@ -56,7 +61,7 @@ class BatchPredictor:
 
     def stream(self, items: Iterable[T], load: Callable[[T], np.ndarray | None],
                predict: Callable[[list[np.ndarray], list[dict]], list[Prediction]] | None = None,
-               workers: int = 2, prepare: bool = True) -> Iterator[tuple[T, np.ndarray | None, Prediction | None]]:
+               workers: int | None = None, prepare: bool = True) -> Iterator[tuple[T, np.ndarray | None, Prediction | None]]:
         """Predict on many items, decoding and preparing the next ones in threads while the model runs.
 
         Args:
@@ -64,7 +69,9 @@ class BatchPredictor:
             load: Turns an item into a BGR image; None when it cannot be read (the item is then yielded with
                 ``None`` image and prediction, and the rest go on).
             predict: Predicts a batch (images, their prepared dicts); defaults to :meth:`run`.
-            workers: Decoding threads (OpenCV releases the GIL while decoding and resizing).
+            workers: Decoding threads (OpenCV releases the GIL while decoding and resizing); 0 decodes in this
+                thread. Defaults to the cores that torch's threads leave free, at most 2 (none on 2 cores:
+                there a decoding thread slows the forward pass more than it saves).
             prepare: Whether the threads also run the test pipeline (False when ``predict`` does its own,
                 as sliced prediction does per tile).
 
@@ -76,8 +83,17 @@ class BatchPredictor:
             return item, img, (self.prepare(img) if prepare and img is not None else None)
 
         predict = predict or (lambda images, prepared: self.run(prepared))
+        if workers is None:
+            import os
+
+            import torch
+            workers = max(0, min(2, (os.cpu_count() or 1) - torch.get_num_threads()))
+        if workers == 0:
+            for chunk in _chunks(items, self.batch_size):
+                yield from self._predict_chunk([job(item) for item in chunk], predict)
+            return
         window = max(2 * self.batch_size, workers)
-        with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix='mmext-load') as pool:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix='mmext-load') as pool:
             pending: deque = deque()
             source = iter(items)
             exhausted = False
@@ -91,10 +107,41 @@ class BatchPredictor:
                 if not pending:
                     return
                 batch = [pending.popleft().result() for _ in range(min(self.batch_size, len(pending)))]
-                good = [b for b in batch if b[1] is not None]
-                preds = iter(predict([b[1] for b in good], [b[2] for b in good]) if good else [])
-                for item, img, _ in batch:
-                    yield item, img, (next(preds) if img is not None else None)
+                yield from self._predict_chunk(batch, predict)
+
+    @staticmethod
+    def _predict_chunk(batch: list[tuple], predict) -> Iterator[tuple]:
+        good = [b for b in batch if b[1] is not None]
+        preds = iter(predict([b[1] for b in good], [b[2] for b in good]) if good else [])
+        for item, img, _ in batch:
+            yield item, img, (next(preds) if img is not None else None)
+
+
+def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def optimize_for_inference(model):
+    """Fold BatchNorms into convolutions and put the backbone and neck in channels-last memory (in place).
+
+    Returns:
+        The same model.
+    """
+    import torch
+    from mmcv.cnn import fuse_conv_bn
+    fuse_conv_bn(model)
+    for name in ('backbone', 'neck'):
+        part = getattr(model, name, None)
+        if isinstance(part, torch.nn.Module):
+            part.to(memory_format=torch.channels_last)
+    return model
 
 
 _END = object()

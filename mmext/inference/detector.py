@@ -40,6 +40,9 @@ class Detector:
             training COCO json).
         batch_size: Images (or tiles) per forward pass. Defaults to 8.
         cfg_options: Config overrides, as ``--cfg-options`` gives them.
+        optimize: Fold BatchNorm into convolutions and run the backbone and neck channels-last (see
+            :class:`~mmext.inference.batching.BatchPredictor`); ``det.model`` is then the folded model.
+            Defaults to True.
 
     Raises:
         CheckpointError: No checkpoint, no class names, or a checkpoint that does not fit the config.
@@ -53,13 +56,14 @@ class Detector:
     """
 
     def __init__(self, config: str, checkpoint: str | None = None, *, device: str = 'cpu',
-                 classes: ClassesArg = None, batch_size: int = 8, cfg_options: dict | None = None) -> None:
+                 classes: ClassesArg = None, batch_size: int = 8, cfg_options: dict | None = None,
+                 optimize: bool = True) -> None:
         check_device(device)
         loaded = load_model(resolve_model_files(str(config), checkpoint and str(checkpoint)), device, classes,
                             cfg_options)
         self.model, self.cfg, self.model_classes, self.files = loaded.model, loaded.cfg, loaded.classes, loaded.files
         self.device = device
-        self.predictor = BatchPredictor(self.model, self.cfg, self.classes, batch_size)
+        self.predictor = BatchPredictor(self.model, self.cfg, self.classes, batch_size, optimize)
 
     @classmethod
     def from_work_dir(cls, work_dir: str, checkpoint: str | None = None, **kwargs) -> 'Detector':
@@ -124,10 +128,11 @@ class Detector:
                           + (' ...' if len(skipped) > 10 else ''), stacklevel=2)
         return preds
 
-    def iter_predict(self, paths: Iterable[str], slice: SliceOptions | int | None = None, workers: int = 2,
+    def iter_predict(self, paths: Iterable[str], slice: SliceOptions | int | None = None, workers: int | None = None,
                      ) -> Iterator[tuple[str, np.ndarray | None, Prediction | None]]:
-        """Predict on image files as a stream, decoding ahead in threads: ``(path, image, prediction)`` in order,
-        with ``None`` image and prediction for a file that cannot be read."""
+        """Predict on image files as a stream (decoding ahead in ``workers`` threads where cores are free, see
+        :meth:`BatchPredictor.stream`): ``(path, image, prediction)`` in order, with ``None`` image and prediction
+        for a file that cannot be read."""
         options = _slice_options(slice)
         predict = None
         if options is not None:

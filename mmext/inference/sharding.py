@@ -14,7 +14,7 @@ from mmext.inference.inputs import InputFile, Inputs
 
 
 def process_shard(opts, images: list[InputFile], videos: list[InputFile], device: str,
-                  report=None) -> dict:
+                  report=None, detector=None) -> dict:
     """Load the detector and predict on ``images`` and ``videos``, writing their PNGs and videos.
 
     Args:
@@ -24,6 +24,7 @@ def process_shard(opts, images: list[InputFile], videos: list[InputFile], device
         device: Where the model runs.
         report: Called with the number of images/frames just done (a worker's progress); None shows a
             progress bar here.
+        detector: A :class:`~mmext.inference.detector.Detector` already loaded; None loads the one of ``opts``.
 
     Returns:
         ``coco`` (this share's :class:`~mmext.inference.coco_results.CocoResults` dict), ``skipped`` (unreadable
@@ -38,8 +39,8 @@ def process_shard(opts, images: list[InputFile], videos: list[InputFile], device
     from mmext.inference.run import png_path
     from mmext.inference.slicing import predict_sliced
     from mmext.inference.video import predict_video
-    det = Detector(opts.model, opts.checkpoint, device=device, classes=opts.classes, batch_size=opts.batch_size,
-                   cfg_options=opts.cfg_options)
+    det = detector or Detector(opts.model, opts.checkpoint, device=device, classes=opts.classes,
+                               batch_size=opts.batch_size, cfg_options=opts.cfg_options)
     palette = _palette(det)
     bar = None if report else Progress(len(images), 'images', enabled=opts.progress)
     tick = report or bar.update

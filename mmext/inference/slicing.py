@@ -25,7 +25,8 @@ class SliceOptions:
         min_score: Matrix NMS: decayed scores below this are dropped.
         full_image: Also predict on the whole image (resized by the test pipeline, as without slicing) and merge
             its boxes in: large objects that no tile holds whole are then found too.
-        max_per_img: Detections kept per image after merging (most confident first); 0 keeps all.
+        max_per_img: Detections kept per image after merging (most confident first); 0 keeps all. Defaults
+            to 1000 (COCO evaluation of crowded large images uses maxDets 1000).
     """
     size: int = 640
     overlap: float = 0.2
@@ -34,7 +35,7 @@ class SliceOptions:
     sigma: float = 2.0
     min_score: float = 0.05
     full_image: bool = False
-    max_per_img: int = 0
+    max_per_img: int = 1000
 
     def __post_init__(self) -> None:
         if self.size < 8:
