@@ -31,19 +31,23 @@ except BaseException:
         del sys.modules[_name]
     raise
 
-_SUBPACKAGES = ('compat', 'datasets', 'engine', 'errors', 'evaluation', 'hooks', 'models', 'optim', 'plugins',
-                'registry', 'sweep', 'version', 'visualization')
+_SUBPACKAGES = ('compat', 'datasets', 'engine', 'errors', 'evaluation', 'hooks', 'inference', 'models', 'optim',
+                'plugins', 'registry', 'sweep', 'version', 'visualization')
+# Names mmext offers at the top, imported with their subpackage on first use: name -> subpackage.
+_LAZY_NAMES = {'Detector': 'inference', 'Prediction': 'inference', 'SliceOptions': 'inference'}
 
 
 def __getattr__(name: str):
-    """``mmext.hooks`` and the like without importing them at ``import mmext`` (PEP 562)."""
+    """``mmext.hooks``, ``mmext.Detector`` and the like without importing them at ``import mmext`` (PEP 562)."""
     if name in _SUBPACKAGES:
         return importlib.import_module(f'{__name__}.{name}')
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(f'{__name__}.{_LAZY_NAMES[name]}'), name)
     raise AttributeError(f"module 'mmext' has no attribute '{name}'")
 
 
 def __dir__() -> list:
-    return sorted(set(globals()) | set(_SUBPACKAGES))
+    return sorted(set(globals()) | set(_SUBPACKAGES) | set(_LAZY_NAMES))
 
 
 __all__ = ['__version__']

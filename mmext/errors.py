@@ -66,3 +66,8 @@ class SweepError(MmextError):
 
 class TrialFailure(MmextError):
     """A sweep trial cannot give a meaningful result (non-finite loss, no metric); the sweep records the reason."""
+
+
+class InputError(MmextError):
+    """An input given for inference (image, folder, glob, list file, video) does not exist or holds nothing to
+    predict on."""

@@ -103,3 +103,14 @@ def clashes():
     before = list(registry.CLASHES)
     yield registry.CLASHES
     registry.CLASHES[:] = before
+
+
+@pytest.fixture(scope='session')
+def trained_work_dir(tiny_coco, tmp_path_factory) -> Path:
+    """A work dir of the demo detector trained for one epoch on ``tiny_coco`` (a few seconds): its dumped config,
+    ``epoch_1.pth`` and ``last_checkpoint``."""
+    work = tmp_path_factory.mktemp('trained_demo')
+    result = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(work), '--cfg-options',
+                       *demo_data_options(tiny_coco), *quick_options(work, epochs=1)])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return work

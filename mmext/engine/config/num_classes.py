@@ -64,11 +64,28 @@ def fill_num_classes(cfg: Config, reads: AnnotationReads | None = None) -> None:
                               "type='CustomCocoDataset', or metainfo=dict(classes=(...)). Or write the number.")
         return
     classes, where = found
-    for holder, path in entries:
+    set_num_classes(cfg, classes, f'the dataset ({where})')
+
+
+def set_num_classes(cfg: Config, classes: tuple[str, ...], source: str) -> None:
+    """Replace ``num_classes='auto'`` under ``cfg.model`` with ``len(classes)`` and check the explicit ones.
+
+    Also for a trained model, whose classes come from its checkpoint rather than a dataset the user may no
+    longer have (``mmext.inference``).
+
+    Args:
+        cfg: The config; changed in place.
+        classes: The class names.
+        source: Where they come from, for the message (``"the dataset (train_dataloader.dataset, x.json)"``).
+
+    Raises:
+        ConfigError: An explicit number disagrees with ``classes``.
+    """
+    for holder, path in _num_classes_entries(cfg.get('model')):
         if holder['num_classes'] == AUTO:
             holder['num_classes'] = len(classes)
         elif holder['num_classes'] != len(classes):
-            raise ConfigError(f"{path}={holder['num_classes']} but the dataset ({where}) has {len(classes)} "
+            raise ConfigError(f"{path}={holder['num_classes']} but {source} has {len(classes)} "
                               f"classes {_names(classes)}. Set num_classes='auto' (or {len(classes)}).")
 
 
