@@ -55,7 +55,7 @@ def load_model(files: ModelFiles, device: str = 'cpu', classes: ClassesArg = Non
     from mmengine.registry import init_default_scope
 
     from mmext.compat import safe_load_checkpoint
-    from mmext.engine.num_classes import set_num_classes
+    from mmext.engine.config.num_classes import set_num_classes
 
     checkpoint = safe_load_checkpoint(files.checkpoint, map_location='cpu')
     if not isinstance(checkpoint, dict):

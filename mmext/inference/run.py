@@ -100,7 +100,7 @@ def run_inference(opts: InferOptions) -> InferSummary:
                            skipped=part['skipped'], videos=part['videos'], out_dir=opts.out_dir,
                            predict_seconds=predict_seconds, processes=opts.processes)
     if inputs.images:
-        from mmext.engine.checkpoint_io import atomic_write_bytes
+        from mmext.runtime.checkpoint_files import atomic_write_bytes
         summary.results_json = osp.join(opts.out_dir, RESULTS_FILE)
         atomic_write_bytes(json.dumps(part['coco']).encode(), summary.results_json)
     summary.seconds = time.perf_counter() - start

@@ -85,7 +85,7 @@ def predict_video(predictor, path: str, name: str, out_dir: str, score_thr: floa
     """
     import cv2
 
-    from mmext.engine.checkpoint_io import atomic_write_bytes
+    from mmext.runtime.checkpoint_files import atomic_write_bytes
     opened = open_video(path)
     if opened is None:
         return None
