@@ -31,7 +31,7 @@ except BaseException:
         del sys.modules[_name]
     raise
 
-_SUBPACKAGES = ('compat', 'datasets', 'engine', 'errors', 'evaluation', 'hooks', 'models', 'optim', 'plugins',
+_SUBPACKAGES = ('analysis', 'compat', 'datasets', 'engine', 'errors', 'evaluation', 'export', 'hooks', 'models', 'optim', 'plugins',
                 'registry', 'sweep', 'version', 'visualization')
 
 
