@@ -31,8 +31,8 @@ except BaseException:
         del sys.modules[_name]
     raise
 
-_SUBPACKAGES = ('analysis', 'compat', 'datasets', 'engine', 'errors', 'evaluation', 'export', 'hooks', 'models', 'optim', 'plugins',
-                'registry', 'sweep', 'version', 'visualization')
+_SUBPACKAGES = ('analysis', 'compat', 'datasets', 'engine', 'errors', 'evaluation', 'export', 'hooks', 'models',
+                'optim', 'plugins', 'registry', 'sweep', 'version', 'visualization')
 
 
 def __getattr__(name: str):
