@@ -82,7 +82,12 @@ def export_onnx(model: Any, out: str, input_size: tuple[int, int] | None = None,
         raise ConfigError('--dynamic and --input-size exclude each other: a dynamic graph takes any size')
     meta = export_metadata(model, None)
     if not dynamic:
-        meta['input_size'] = list(input_size or default_input_size(meta))
+        least = default_input_size(meta)
+        if input_size and (input_size[0] < least[0] or input_size[1] < least[1]):
+            raise ConfigError(f'--input-size {input_size[0]} {input_size[1]} is smaller than the test-time size '
+                              f'{least[0]} {least[1]} (the test Resize scale, padded): images would not fit; give '
+                              'at least that, or --dynamic')
+        meta['input_size'] = list(input_size or least)
     levels = len(meta['strides'])
     names = [f'cls_score_{i}' for i in range(levels)] + [f'bbox_pred_{i}' for i in range(levels)]
     h, w = meta['input_size'] or default_input_size(meta)
