@@ -31,8 +31,8 @@ except BaseException:
         del sys.modules[_name]
     raise
 
-_SUBPACKAGES = ('compat', 'datasets', 'engine', 'errors', 'evaluation', 'hooks', 'inference', 'models', 'optim',
-                'plugins', 'registry', 'sweep', 'version', 'visualization')
+_SUBPACKAGES = ('analysis', 'compat', 'datasets', 'engine', 'errors', 'evaluation', 'export', 'hooks', 'inference',
+                'models', 'optim', 'plugins', 'registry', 'runtime', 'sweep', 'version', 'visualization')
 # Names mmext offers at the top, imported with their subpackage on first use: name -> subpackage.
 _LAZY_NAMES = {'Detector': 'inference', 'Prediction': 'inference', 'SliceOptions': 'inference'}
 
