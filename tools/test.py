@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         from mmengine.dist import get_rank
         if args.analysis and get_rank() == 0:
             from mmext.analysis import analyze
-            from mmext.engine.test import test_split_files
+            from mmext.engine.commands.evaluate import test_split_files
             ann_file, img_dir = test_split_files(cfg)
             summary += '\n' + analyze(result.analysis_results, ann_file, args.analysis, img_dirs=[img_dir],
                                        iou_thr=args.iou_thr, score_thr=args.score_thr).summary()

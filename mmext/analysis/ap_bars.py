@@ -7,7 +7,7 @@ import numpy as np
 
 from mmext.analysis.coco_eval import AREAS, mean_ap
 from mmext.evaluation.coco_classwise import per_class_ap
-from mmext.visualization.bar_chart import grouped_bar_chart
+from mmext.visualization.bar_charts import grouped_bar_chart
 
 
 def ap_by_class_chart(precision: np.ndarray, classes: Sequence[str]) -> np.ndarray:
