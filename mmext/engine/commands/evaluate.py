@@ -142,11 +142,8 @@ def _use_tta(cfg: Config) -> None:
 
 def test_split_files(cfg: Config) -> tuple[str, str]:
     """The test split's annotation file and image folder (what ``--analysis`` compares with and draws)."""
-    leaf = next(iter(_dataset_leaves(cfg.test_dataloader.dataset)))
-    root = leaf.get('data_root') or ''
-    ann = leaf['ann_file'] if osp.isabs(leaf['ann_file']) else osp.join(root, leaf['ann_file'])
-    prefix = (leaf.get('data_prefix') or {}).get('img', '')
-    return ann, prefix if osp.isabs(prefix) else osp.join(root, prefix)
+    ann_file, img_dir = leaf_files(next(iter(dataset_leaves(cfg.test_dataloader.dataset))))
+    return ann_file, img_dir or (cfg.test_dataloader.dataset.get('data_root') or '')
 
 
 def _out_prefix(out: str) -> str:
