@@ -42,6 +42,16 @@ def base_coco() -> dict:
     return dict(info=dict(description='mmext test'), licenses=[], images=images, annotations=anns, categories=cats)
 
 
+def many_annotations(n: int = 40) -> dict:
+    """base_coco with n more annotations on image 2 (so that chunks of a few annotations see several)."""
+    data = base_coco()
+    for k in range(n):
+        x, y = float(k % 30), float(k % 20)
+        data['annotations'].append(dict(id=100 + k, image_id=2, category_id=(1, 2, 5)[k % 3], bbox=[x, y, 5.5, 4.0],
+                                        area=22.0, iscrowd=0, segmentation=square(x, y, 5.5, 4.0)))
+    return data
+
+
 def annotation(data: dict, ann_id: int) -> dict:
     """The annotation of ``data`` with id ``ann_id`` (to change it in place)."""
     return next(a for a in data['annotations'] if a['id'] == ann_id)

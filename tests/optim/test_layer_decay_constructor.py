@@ -1,11 +1,10 @@
 """LayerDecayOptimWrapperConstructor: exact lr/decay per parameter against hand-computed values."""
 import pytest
 import torch.nn as nn
-from mmdet.models.backbones import ResNet, SwinTransformer
+from mmdet.models.backbones import ResNet
 
 from mmext.errors import ConfigError
 from mmext.optim import LayerDecayOptimWrapperConstructor
-from mmext.optim.layer_ids import assign_layer_ids
 
 OPTIM = dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=0.01, weight_decay=0.05))
 
@@ -53,39 +52,6 @@ def test_resnet18_lr_and_decay_per_parameter():
         assert group['layer_id'] == layer_id, name
     assert len(groups) == len(list(model.parameters()))  # every parameter is in the optimizer
     assert len({g['lr'] for g in groups.values()}) == 10
-
-
-def test_swin_ids_follow_its_blocks():
-    swin = SwinTransformer(embed_dims=8, depths=(1, 2), num_heads=(1, 1), strides=(4, 2), out_indices=(0, 1),
-                           window_size=2)
-    family, ids, num_layers = assign_layer_ids(swin)
-    assert (family, num_layers) == ('SwinTransformer', 4)
-    assert ids['patch_embed.projection.weight'] == 0
-    assert ids['stages.0.blocks.0.attn.w_msa.qkv.weight'] == 1
-    assert ids['stages.0.downsample.reduction.weight'] == 1  # applied after stage 0's blocks
-    assert ids['stages.1.blocks.0.norm1.weight'] == 2
-    assert ids['stages.1.blocks.1.ffn.layers.1.weight'] == 3
-    assert ids['norm0.weight'] == 1 and ids['norm1.bias'] == 3
-
-
-class ConvNeXt(nn.Module):
-    """mmpretrain's ConvNeXt layout (downsample_layers, stages of blocks, norm{i}), without mmpretrain."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.downsample_layers = nn.ModuleList([nn.Conv2d(3, 4, 4), nn.Conv2d(4, 8, 2)])
-        self.stages = nn.ModuleList([nn.Sequential(nn.Conv2d(4, 4, 3), nn.Conv2d(4, 4, 3)),
-                                     nn.Sequential(nn.Conv2d(8, 8, 3))])
-        self.norm1 = nn.LayerNorm(8)
-
-
-def test_convnext_ids():
-    family, ids, num_layers = assign_layer_ids(ConvNeXt())
-    assert (family, num_layers) == ('ConvNeXt', 4)
-    assert ids['downsample_layers.0.weight'] == 0
-    assert ids['stages.0.0.weight'] == 1 and ids['stages.0.1.bias'] == 2
-    assert ids['downsample_layers.1.weight'] == 3 and ids['stages.1.0.weight'] == 3
-    assert ids['norm1.weight'] == 3
 
 
 class Plain(nn.Module):

@@ -5,7 +5,6 @@ import copy
 import json
 import math
 
-import numpy as np
 import pytest
 
 from mmext.datasets.loading import annotation_spans, fast_reader
@@ -13,7 +12,7 @@ from mmext.datasets.checks.file_rules import check_coco
 from mmext.datasets.loading.columns import CocoColumns, from_checked
 from mmext.datasets.loading.fast_reader import check_columns
 from mmext.datasets.loading.image_records import ImageRecords, RecordFormat
-from tests.datasets.coco_builder import HEIGHT, WIDTH, base_coco, square
+from tests.datasets.coco_builder import HEIGHT, WIDTH, base_coco, many_annotations
 from tests.datasets.fuzz_corpus import annotation_cases
 
 
@@ -45,16 +44,6 @@ def assert_same_as_check_coco(content: bytes) -> bool:
 def test_every_corpus_case_the_fast_loader_takes_matches_check_coco():
     taken = sum(assert_same_as_check_coco(content) for _, _, content in annotation_cases())
     assert taken >= 200  # the rest (NaN, entries that are not objects, ...) go to check_coco itself
-
-
-def _many(n: int = 40) -> dict:
-    """base_coco with n more annotations on image 2 (so that chunks of a few annotations see several)."""
-    data = base_coco()
-    for k in range(n):
-        x, y = float(k % 30), float(k % 20)
-        data['annotations'].append(dict(id=100 + k, image_id=2, category_id=(1, 2, 5)[k % 3], bbox=[x, y, 5.5, 4.0],
-                                        area=22.0, iscrowd=0, segmentation=square(x, y, 5.5, 4.0)))
-    return data
 
 
 def _edit(data: dict, ann_id: int, **values) -> dict:
@@ -111,7 +100,7 @@ CASES = {
 def test_fast_loader_matches_check_coco_across_chunks(name, monkeypatch):
     monkeypatch.setattr(fast_reader, 'CHUNK', 7)  # annotations decoded 7 at a time (when the array is not cut)
     monkeypatch.setattr(annotation_spans, 'PIECE_BYTES', 600)  # a piece of about 3 annotations
-    data = CASES[name](_many())
+    data = CASES[name](many_annotations())
     content = json.dumps(data, indent=1 if name == 'pretty-printed' else None).encode()
     assert assert_same_as_check_coco(content)
 
@@ -126,27 +115,3 @@ def test_files_msgspec_refuses_go_to_check_coco():
     data = base_coco()
     data.pop('annotations')
     assert check_columns(json.dumps(data).encode(), 'x.json') is None
-
-
-def test_a_clean_file_needs_the_exact_rule_only_for_notes():
-    content = json.dumps(_many()).encode()
-    calls = []
-    original = fast_reader.check_chunk.__globals__['_exact']
-
-    def counting(ann, i, index, chunk, ctx):
-        calls.append(index)
-        return original(ann, i, index, chunk, ctx)
-    fast_reader.check_chunk.__globals__['_exact'] = counting
-    try:
-        check_columns(content, 'x.json')
-    finally:
-        fast_reader.check_chunk.__globals__['_exact'] = original
-    assert calls == [6]  # the crowd region (a note), nothing else
-
-
-def test_columns_hold_no_object_per_annotation():
-    columns = check_columns(json.dumps(_many(400)).encode(), 'x.json')
-    arrays = [columns.widths, columns.heights, columns.ann_start, *columns.polygon_text.parts, columns.ids.ints,
-              columns.file_names.data, *(getattr(columns.anns, f) for f in columns.anns.__dataclass_fields__)]
-    assert all(isinstance(a, np.ndarray) and a.dtype != object for a in arrays)
-    assert len(columns.anns.bbox) == 407
