@@ -44,7 +44,8 @@ def export_metadata(model: Any, input_size: tuple[int, int] | None) -> dict:
         strides=[list(s) for s in head.prior_generator.strides],
         base_anchors=[a.tolist() for a in head.prior_generator.base_anchors],
         coder_means=list(head.bbox_coder.means), coder_stds=list(head.bbox_coder.stds),
-        clip_border=bool(head.bbox_coder.clip_border), wh_ratio_clip=float(getattr(head.bbox_coder, 'wh_ratio_clip', 16 / 1000)),
+        clip_border=bool(head.bbox_coder.clip_border),
+        wh_ratio_clip=float(getattr(head.bbox_coder, 'wh_ratio_clip', 16 / 1000)),  # decode()'s default
         test_cfg=dict(score_thr=float(test_cfg.get('score_thr', 0)), nms_pre=int(test_cfg.get('nms_pre', -1)),
                       min_bbox_size=float(test_cfg.get('min_bbox_size', -1)),
                       iou_threshold=float(nms_cfg.get('iou_threshold', 0.5)),
