@@ -81,6 +81,11 @@ def export_onnx(model: Any, out: str, input_size: tuple[int, int] | None = None,
     check_exportable(model)
     if dynamic and input_size:
         raise ConfigError('--dynamic and --input-size exclude each other: a dynamic graph takes any size')
+    if dynamic and type(getattr(model, 'neck', None)).__name__ == 'BiFPN':
+        # the tracer bakes BiFPN's padding and resize sizes (Python arithmetic on shapes) into the graph: at any
+        # other input shape the deepest levels come out with the export's sizes
+        raise ConfigError('--dynamic does not export BiFPN necks (their resize sizes would be fixed at the export '
+                          'shape); export a fixed size (--input-size H W, default the test size)')
     meta = export_metadata(model, None)
     if not dynamic:
         least = default_input_size(meta)
