@@ -48,7 +48,7 @@ class AnalysisReport:
                  f"large {m['mAP_large']:.3f})",
                  f"    at IoU {c['iou_thr']:g}, score {c['score_thr']:g}: {c['correct']} correct, {c['confused']} "
                  f"with the wrong class, {c['false_positives']} false positives, {c['missed']} missed"]
-        lines += [f'    {what + ":":<17}{path}' for what, path in self.files.items()]
+        lines += [f'    {what + ":":<18}{path}' for what, path in self.files.items()]
         if self.unreadable:
             lines.append(f'    {len(self.unreadable)} gallery image(s) not found or unreadable, drawn on grey (e.g. '
                          f'{self.unreadable[0]}): pass the image folder (--img-dir)')

@@ -44,7 +44,8 @@ def export_metadata(model: Any, input_size: tuple[int, int] | None) -> dict:
         strides=[list(s) for s in head.prior_generator.strides],
         base_anchors=[a.tolist() for a in head.prior_generator.base_anchors],
         coder_means=list(head.bbox_coder.means), coder_stds=list(head.bbox_coder.stds),
-        clip_border=bool(head.bbox_coder.clip_border), wh_ratio_clip=float(getattr(head.bbox_coder, 'wh_ratio_clip', 16 / 1000)),
+        clip_border=bool(head.bbox_coder.clip_border),
+        wh_ratio_clip=float(getattr(head.bbox_coder, 'wh_ratio_clip', 16 / 1000)),  # decode()'s default
         test_cfg=dict(score_thr=float(test_cfg.get('score_thr', 0)), nms_pre=int(test_cfg.get('nms_pre', -1)),
                       min_bbox_size=float(test_cfg.get('min_bbox_size', -1)),
                       iou_threshold=float(nms_cfg.get('iou_threshold', 0.5)),
@@ -80,6 +81,11 @@ def export_onnx(model: Any, out: str, input_size: tuple[int, int] | None = None,
     check_exportable(model)
     if dynamic and input_size:
         raise ConfigError('--dynamic and --input-size exclude each other: a dynamic graph takes any size')
+    if dynamic and type(getattr(model, 'neck', None)).__name__ == 'BiFPN':
+        # the tracer bakes BiFPN's padding and resize sizes (Python arithmetic on shapes) into the graph: at any
+        # other input shape the deepest levels come out with the export's sizes
+        raise ConfigError('--dynamic does not export BiFPN necks (their resize sizes would be fixed at the export '
+                          'shape); export a fixed size (--input-size H W, default the test size)')
     meta = export_metadata(model, None)
     if not dynamic:
         least = default_input_size(meta)

@@ -10,17 +10,9 @@ import mmengine
 import pytest
 
 from tests.conftest import DEMO_CONFIG, demo_data_options, quick_options, run_tool
+from tests.e2e.test_test_tool import trained  # noqa: F401  the demo trained one epoch (a fixture)
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope='module')
-def trained(tiny_coco, tmp_path_factory):
-    work = tmp_path_factory.mktemp('trained')
-    result = run_tool(['tools/train.py', DEMO_CONFIG, '--work-dir', str(work), '--cfg-options',
-                       *demo_data_options(tiny_coco), *quick_options(work, epochs=1)])
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return work / 'epoch_1.pth'
 
 
 def _mmdet_tool(name: str):
@@ -34,8 +26,8 @@ def _mmdet_tool(name: str):
 def test_analysis_and_pkl_read_by_mmdet_tools(trained, tiny_coco, tmp_path):
     analysis, pkl = tmp_path / 'analysis', tmp_path / 'results.pkl'
     opts = demo_data_options(tiny_coco) + quick_options(tmp_path)
-    result = run_tool(['tools/test.py', DEMO_CONFIG, str(trained), '--work-dir', str(tmp_path / 'w'), '--analysis',
-                       str(analysis), '--out', str(pkl), '--iou-thr', '0.4', '--cfg-options', *opts])
+    result = run_tool(['tools/test.py', DEMO_CONFIG, str(trained['ckpt']), '--work-dir', str(tmp_path / 'w'),
+                       '--analysis', str(analysis), '--out', str(pkl), '--iou-thr', '0.4', '--cfg-options', *opts])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f'analysis:        {analysis}' in result.stdout and 'at IoU 0.4, score 0.3' in result.stdout
     for name in ('confusion_matrix', 'pr_curves', 'ap_by_class', 'ap_by_size'):
@@ -66,17 +58,18 @@ def test_analysis_and_pkl_read_by_mmdet_tools(trained, tiny_coco, tmp_path):
                       '--iou-thr', '0.4', '--img-dir', tiny_coco['img_dir']])
     assert again.returncode == 0, again.stderr[-3000:]
     assert json.load(open(tmp_path / 'again' / 'summary.json'))['counts'] == summary['counts']
-    bad = run_tool(['tools/analyze.py', str(tmp_path / 'nope.json'), tiny_coco['val'], '--out', str(tmp_path / 'n')])
-    assert bad.returncode == 1 and bad.stderr.strip().startswith('error: results file') and 'Traceback' not in bad.stderr
+    bad = run_tool(['tools/analyze.py', str(tmp_path / 'nope.json'), tiny_coco['val'], '--out',
+                    str(tmp_path / 'n')])
+    assert bad.returncode == 1 and bad.stderr.startswith('error: results file') and 'Traceback' not in bad.stderr
 
 
 def test_tta_and_bad_out(trained, tiny_coco, tmp_path):
     opts = demo_data_options(tiny_coco) + quick_options(tmp_path)
-    result = run_tool(['tools/test.py', DEMO_CONFIG, str(trained), '--work-dir', str(tmp_path / 'w'), '--tta',
-                       '--out', str(tmp_path / 'tta.json'), '--cfg-options', *opts])
+    result = run_tool(['tools/test.py', DEMO_CONFIG, str(trained['ckpt']), '--work-dir', str(tmp_path / 'w'),
+                       '--tta', '--out', str(tmp_path / 'tta.json'), '--cfg-options', *opts])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert 'no tta_model' in result.stderr and 'bbox mAP:' in result.stdout
     assert isinstance(json.load(open(tmp_path / 'tta.json')), list)
-    bad = run_tool(['tools/test.py', DEMO_CONFIG, str(trained), '--out', str(tmp_path / 'x.txt'), '--cfg-options',
-                    *opts])
+    bad = run_tool(['tools/test.py', DEMO_CONFIG, str(trained['ckpt']), '--out', str(tmp_path / 'x.txt'),
+                    '--cfg-options', *opts])
     assert bad.returncode == 1 and 'a .json (COCO results) or a .pkl' in bad.stderr

@@ -60,12 +60,21 @@ def test_numpy_steps_are_mmdets(demo_work_dir, tiny_coco, tmp_path):
 
 
 def test_bifpn_model_exports(bifpn_work_dir, tiny_coco, tmp_path):
-    """A detector with mmext's BiFPN neck exports, dynamic sizes included, and matches mmdet."""
+    """A detector with mmext's BiFPN neck exports at a fixed size and matches mmdet; --dynamic is refused."""
     model = load_detector(str(bifpn_work_dir))
     assert type(model.neck).__name__ == 'BiFPN'
-    export_onnx(model, str(tmp_path / 'bifpn.onnx'), dynamic=True)
-    report = compare(model, OnnxDetector(str(tmp_path / 'bifpn.onnx')), _images(tiny_coco, [(300, 100)]))
-    assert report.ok, report.line()
+    with pytest.raises(ConfigError, match='--dynamic does not export BiFPN necks'):
+        export_onnx(model, str(tmp_path / 'dyn.onnx'), dynamic=True)
+    meta = export_onnx(model, str(tmp_path / 'bifpn.onnx'))
+    runtime = OnnxDetector(str(tmp_path / 'bifpn.onnx'))
+    # the graph's raw outputs, images of two shapes (the post-processing is the RetinaNet's, tested above; a model
+    # trained one epoch has scores so close that which of two near-equal ones NMS keeps can differ)
+    for _, img in _images(tiny_coco, [(64, 100)]):
+        x, _ = preprocess(img, meta)
+        with torch.no_grad():
+            cls, reg = model.bbox_head(model.extract_feat(torch.from_numpy(x)))
+        got = runtime.session.run(None, {'image': x})
+        assert max(float(np.abs(g - t.numpy()).max()) for g, t in zip(got, (*cls, *reg))) < 1e-4
 
 
 def test_two_stage_and_other_heads_are_refused_in_one_line(tmp_path):

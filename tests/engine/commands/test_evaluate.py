@@ -44,3 +44,22 @@ def test_split_without_annotations(tmp_path):
 def test_missing_checkpoint(tmp_path):
     with pytest.raises(ConfigError, match='nope.pth does not exist'):
         configure_test(_cfg(tmp_path, True), 'x.py', str(tmp_path / 'nope.pth'))
+
+
+def test_pkl_out_analysis_and_tta(tmp_path):
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    cfg = _cfg(tmp_path, True)
+    cfg.test_dataloader.dataset.pipeline = [dict(type='LoadImageFromFile'), dict(type='PackDetInputs')]
+    cfg.model = dict(type='RetinaNet')
+    with pytest.warns(UserWarning, match='no tta_model'):
+        configure_test(cfg, 'x.py', str(ckpt), out=str(tmp_path / 'r.pkl'), analysis=str(tmp_path / 'an'), tta=True)
+    coco, dump = cfg.test_evaluator
+    assert dump == dict(type='DumpDetResults', out_file_path=str(tmp_path / 'r.pkl'))
+    assert coco.outfile_prefix == str(tmp_path / 'an' / 'results')  # the json --analysis reads
+    assert cfg.model.type == 'DetTTAModel' and cfg.model.module == dict(type='RetinaNet')
+    assert cfg.test_dataloader.dataset.pipeline[-1].type == 'TestTimeAug'
+    with pytest.raises(ConfigError, match='a .json .* or a .pkl'):
+        configure_test(_cfg(tmp_path, True), 'x.py', str(ckpt), out=str(tmp_path / 'r.txt'))
+    with pytest.raises(ConfigError, match='--analysis compares predictions with the ground truth'):
+        configure_test(_cfg(tmp_path, False), 'x.py', str(ckpt), out=str(tmp_path / 's.json'), analysis='an')
