@@ -1,8 +1,11 @@
 """Drawing a prediction onto its image: boxes, class names, scores and masks."""
 from __future__ import annotations
 
+import os.path as osp
+
 import numpy as np
 
+from mmext.inference.inputs import InputFile
 from mmext.inference.prediction import Prediction
 
 
@@ -31,3 +34,8 @@ def draw_prediction(img: np.ndarray, pred: Prediction, score_thr: float = 0.3,
             r, g, b = palette[int(label) % len(palette)]
             out[mask] = (0.5 * out[mask] + 0.5 * np.array([b, g, r])).astype(np.uint8)
     return draw_boxes(out, shown.boxes, shown.labels, pred.classes, palette, shown.scores)
+
+
+def png_path(out_dir: str, item: InputFile) -> str:
+    """Where an image's drawn prediction goes: its name under ``out_dir``, as PNG."""
+    return osp.join(out_dir, osp.splitext(item.name)[0] + '.png')

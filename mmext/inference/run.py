@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from mmext.errors import MmextError
 from mmext.inference.class_names import ClassesArg
-from mmext.inference.inputs import InputFile, Inputs, discover_inputs
+from mmext.inference.drawing import png_path
+from mmext.inference.inputs import Inputs, discover_inputs
 from mmext.inference.slicing import SliceOptions
 from mmext.inference.video import video_outputs
 
@@ -53,11 +54,6 @@ class InferSummary:
     def images_per_s(self) -> float:
         """Images (and frames) per second of prediction and writing, model loading excluded."""
         return (self.images + self.frames) / self.predict_seconds if self.predict_seconds > 0 else 0.0
-
-
-def png_path(out_dir: str, item: InputFile) -> str:
-    """Where an image's drawn prediction goes: its name under ``out_dir``, as PNG."""
-    return osp.join(out_dir, osp.splitext(item.name)[0] + '.png')
 
 
 def existing_outputs(opts: InferOptions, inputs: Inputs) -> list[str]:

@@ -34,9 +34,8 @@ def process_shard(opts, images: list[InputFile], videos: list[InputFile], device
 
     from mmext.inference.coco_results import CocoResults
     from mmext.inference.detector import Detector
-    from mmext.inference.drawing import draw_prediction
+    from mmext.inference.drawing import draw_prediction, png_path
     from mmext.inference.progress import Progress
-    from mmext.inference.run import png_path
     from mmext.inference.slicing import predict_sliced
     from mmext.inference.video import predict_video
     det = detector or Detector(opts.model, opts.checkpoint, device=device, classes=opts.classes,
