@@ -2,10 +2,9 @@
 
 Importing this registers ``CustomCocoDataset`` into mmdet's DATASETS.
 """
-from mmext.datasets.checks.file_rules import CheckedCoco, check_coco
-from mmext.datasets.loading.annotation_file import apply_policy, load_checked
+from mmext.datasets.checks import KINDS, CheckedCoco, Problem, Report, check_coco
 from mmext.datasets.custom_coco import CustomCocoDataset
-from mmext.datasets.checks.problems import KINDS, Problem, Report
+from mmext.datasets.loading.annotation_file import apply_policy, load_checked
 
 __all__ = ['CheckedCoco', 'check_coco', 'apply_policy', 'load_checked', 'CustomCocoDataset', 'KINDS', 'Problem',
            'Report']

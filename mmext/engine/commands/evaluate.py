@@ -142,8 +142,9 @@ def _use_tta(cfg: Config) -> None:
 
 def test_split_files(cfg: Config) -> tuple[str, str]:
     """The test split's annotation file and image folder (what ``--analysis`` compares with and draws)."""
-    ann_file, img_dir = leaf_files(next(iter(dataset_leaves(cfg.test_dataloader.dataset))))
-    return ann_file, img_dir or (cfg.test_dataloader.dataset.get('data_root') or '')
+    leaf = next(iter(dataset_leaves(cfg.test_dataloader.dataset)))
+    ann_file, img_dir = leaf_files(leaf)
+    return ann_file, img_dir if img_dir is not None else (leaf.get('data_root') or '')
 
 
 def _out_prefix(out: str) -> str:
