@@ -69,12 +69,14 @@ class MMExtRunner(Runner):
         return super().train()
 
     def val(self):
-        """Check the validation files, then validate."""
+        """Check the validation files, then validate (the training reads are not needed: let them go)."""
+        self._annotation_reads = None
         self._check_paths('val')
         return super().val()
 
     def test(self):
-        """Check the test files, then test."""
+        """Check the test files, then test (the training reads are not needed: let them go)."""
+        self._annotation_reads = None
         self._check_paths('test')
         return super().test()
 
