@@ -86,7 +86,7 @@ def rows(quick: bool) -> list[Row]:
     """quick: a weakly trained detector and one 512x640 mosaic (seconds); full: 3 mosaics of 1920x1920."""
     import mmext
     from mmext.inference import SliceOptions
-    work, _ = trained_demo(num_train=16 if quick else 320, epochs=1 if quick else 4)
+    work, _ = trained_demo(num_train=16 if quick else 640, epochs=1 if quick else 8)
     count, grid = (1, (4, 4)) if quick else (3, (15, 12))
     options = SliceOptions(size=160, overlap=0.2, merge='nms', iou_thr=0.5)
     with tempfile.TemporaryDirectory() as tmp:
