@@ -89,10 +89,13 @@ def trial_dir(settings: SweepSettings, trial_number: int) -> str:
 
 
 def _name_tracking_runs(backends: list, study: str, run: str) -> None:
-    """Group a study's runs in the trackers: MLflow experiment = study, W&B group = study; run = trial."""
+    """Group a study's runs in the trackers: MLflow experiment = study, W&B group = study; run = trial.
+
+    The study's name replaces the runtime's experiment name (``'mmext'`` in ``_base_/runtimes/mlflow.py``).
+    """
     for backend in backends:
         if backend.get('type') == 'MLflowVisBackend':
-            backend.setdefault('exp_name', study)
+            backend['exp_name'] = study
             backend['run_name'] = run
         elif backend.get('type') == 'WandbVisBackend':
             init = dict(backend.get('init_kwargs') or {})
