@@ -6,7 +6,6 @@ The config is a plain mmdet project's: mmdet's own RetinaNet-R18 config, ``custo
 ``DetInferencer`` from the work dir's config, and printed by ``tools/print_config.py``.
 """
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -168,7 +167,7 @@ def test_print_config_shows_the_number(export):
     assert "~ model.bbox_head.num_classes: 80 -> 'auto'" in diff.stdout  # the diff shows the file as written
 
 
-def test_a_missing_annotation_file_is_one_line_from_mmdets_tool(tiny_coco, tmp_path):
+def test_a_missing_annotation_file_is_one_line_from_mmdets_tool(tmp_path):
     config = tmp_path / 'missing.py'
     config.write_text(CONFIG.format(root=tmp_path))  # no annotations/train.json there
     done = run_tool([str(MMDET_TOOLS / 'train.py'), str(config), '--work-dir', str(tmp_path / 'w')], env=ENV)
