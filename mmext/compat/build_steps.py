@@ -1,13 +1,4 @@
-"""Callbacks before mmengine builds a runner from a whole config, or a model from its config (mmengine 0.10).
-
-Why patches: mmdet's ``tools/train.py`` and ``tools/test.py`` build mmengine's plain ``Runner.from_cfg(cfg)`` when
-the config names no ``runner_type``, and between ``Config.fromfile`` (which imports ``custom_imports``) and
-building the model from ``cfg.model`` mmengine calls no registry, hook or subclass of a plugin with the whole
-config; ``num_classes='auto'`` needs it there (the training dataset's classes). ``mmdet.apis.init_detector`` and
-``DetInferencer`` build from ``cfg.model`` alone, so there a callback can only stop an unfilled value with a
-readable error before mmdet's heads fail on it. mmengine attributes used: ``Runner.from_cfg`` (a classmethod) and
-``Registry.build_func`` (what ``Registry.build`` calls).
-"""
+"""Callbacks before mmengine builds a runner from a whole config, or a model from its config (mmengine 0.10)."""
 from __future__ import annotations
 
 from typing import Any, Callable, Iterable
@@ -31,6 +22,9 @@ def supported(version: str | None = None) -> bool:
 def before_runner_from_cfg(prepare: Callable[[Any], Any]) -> None:
     """Make mmengine's ``Runner.from_cfg`` (and a subclass's that calls it) build from ``prepare(cfg)``.
 
+    mmext fills ``num_classes='auto'`` there, so that mmdet's own ``tools/train.py`` and ``tools/test.py`` need
+    no ``runner_type``. Uses mmengine's ``Runner.from_cfg`` (a classmethod).
+
     Goes in when ``mmengine.runner.runner`` is imported (at once if it is); installing again replaces the
     callback.
 
@@ -42,6 +36,8 @@ def before_runner_from_cfg(prepare: Callable[[Any], Any]) -> None:
 
 
 def _wrap_from_cfg(runner_cls: type, prepare: Callable[[Any], Any]) -> None:
+    # Why a patch: without runner_type, mmdet's tools call Runner.from_cfg, and nothing of a plugin's sees the whole
+    # config between Config.fromfile and the model build (no registry lookup, hook or subclass gets it).
     original = getattr(runner_cls.from_cfg.__func__, _MARK, runner_cls.__dict__['from_cfg'])
 
     def from_cfg(cls, cfg):
@@ -55,6 +51,9 @@ def _wrap_from_cfg(runner_cls: type, prepare: Callable[[Any], Any]) -> None:
 def before_build(registries: Iterable[Registry], check: Callable[[Any], None]) -> None:
     """Call ``check(cfg)`` before each of ``registries`` builds an object from ``cfg`` (``registry.build``).
 
+    mmext stops an unfilled ``num_classes='auto'`` there with a readable error, before mmdet's heads fail on it.
+    Uses mmengine's ``Registry.build_func`` (what ``Registry.build`` calls).
+
     Registries created later as children of one of them inherit the wrapped build function. Installing again
     replaces the check.
 
@@ -64,6 +63,7 @@ def before_build(registries: Iterable[Registry], check: Callable[[Any], None]) -
     """
     if not supported():
         return
+    # Why a patch: init_detector and DetInferencer build from cfg.model alone; only the build itself sees it.
     for registry in registries:
         original = getattr(registry.build_func, _MARK, registry.build_func)
 
