@@ -31,6 +31,24 @@ except BaseException:
         del sys.modules[_name]
     raise
 
+# num_classes='auto' for mmengine's plain Runner (mmdet's tools without runner_type), and a readable error where a
+# model is built from its config alone (see mmext.compat.build_steps). The engine is imported at the first use.
+
+
+def _fill_for_runner(cfg):
+    from mmext.engine.config.num_classes import fill_for_runner
+    return fill_for_runner(cfg)
+
+
+def _refuse_unfilled(model_cfg):
+    from mmext.engine.config.num_classes import refuse_unfilled
+    refuse_unfilled(model_cfg)
+
+
+compat.build_steps.before_runner_from_cfg(_fill_for_runner)
+compat.build_steps.before_build(
+    [registry.resolve('mmengine.registry.MODELS'), registry.resolve('mmdet.registry.MODELS')], _refuse_unfilled)
+
 _SUBPACKAGES = ('analysis', 'compat', 'datasets', 'engine', 'errors', 'evaluation', 'export', 'hooks', 'inference',
                 'models', 'optim', 'plugins', 'registry', 'runtime', 'sweep', 'version', 'visualization')
 # Names mmext offers at the top, imported with their subpackage on first use: name -> subpackage.

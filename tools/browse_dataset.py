@@ -3,7 +3,9 @@
     python tools/browse_dataset.py CONFIG --out-dir DIR [--split train] [--num 16]      # after the train pipeline
     python tools/browse_dataset.py ANN_JSON --img-dir DIR --out-dir DIR [--num 16]      # the file as it is
 
-Writes ``gt_grid_000.png``, ... and ``class_counts.png`` into ``--out-dir``.
+Writes ``gt_grid_000.png``, ... and ``class_counts.png`` into ``--out-dir``. Prints the repeat factors of
+repeat factor sampling: those of the config's ``ClassBalancedDataset``, or those one with ``--oversample-thr T``
+would use.
 """
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--cols', type=int, default=4, help='columns of a grid')
     parser.add_argument('--scale', type=float, default=1.0, help='enlarge each image by this factor')
     parser.add_argument('--seed', type=int, default=0, help='which images are drawn')
+    parser.add_argument('--oversample-thr', type=float, metavar='T',
+                        help="print the repeat factors a ClassBalancedDataset with this threshold would use "
+                             "(a config's own ClassBalancedDataset is shown with its threshold)")
     parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
                         help='override config settings')
     return parser
@@ -35,8 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     import mmext  # noqa: F401  registers CustomCocoDataset
     from mmext.engine.config.prepare import load_config
     from mmext.errors import MmextError
-    from mmext.datasets.browse import (dataset_from_annotations, dataset_from_config, write_class_chart,
-                                            write_grids)
+    from mmext.datasets.browse import (dataset_from_annotations, dataset_from_config, repeat_factor_table,
+                                       write_class_chart, write_grids)
     try:
         if args.source.endswith('.py'):
             dataset = dataset_from_config(load_config(args.source, args.cfg_options), args.split)
@@ -45,12 +50,16 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         else:
             dataset = dataset_from_annotations(args.source, args.img_dir)
+        table = repeat_factor_table(dataset, args.oversample_thr)
         grids = write_grids(dataset, args.out_dir, args.num, args.per_grid, args.cols, args.scale, args.seed)
         chart = write_class_chart(dataset, osp.join(args.out_dir, 'class_counts.png'))
     except MmextError as err:
         print(f'error: {err}', file=sys.stderr)
         return 1
-    print(f'{len(dataset)} images, {len(dataset.metainfo.get("classes", ()))} classes')
+    images = len(getattr(dataset, 'dataset', dataset))  # a ClassBalancedDataset's length counts the repeats
+    print(f'{images} images, {len(dataset.metainfo.get("classes", ()))} classes')
+    if table:
+        print(table)
     for path in grids + [chart]:
         print(f'wrote {path}')
     return 0

@@ -68,6 +68,18 @@ def write_grids(dataset, out_dir: str, num: int = 16, per_grid: int = 16, cols: 
     return paths
 
 
+def repeat_factor_table(dataset, oversample_thr: float | None = None) -> str | None:
+    """What repeat factor sampling does with the dataset: the table of
+    :class:`~mmext.datasets.class_balance.RepeatFactors`, for a ``ClassBalancedDataset`` (its own threshold) or
+    for ``oversample_thr`` when given (it wins); None when neither."""
+    from mmext.datasets.class_balance import balanced_source, repeat_factors
+    source, thr = balanced_source(dataset)
+    if oversample_thr is not None:
+        what = f'as ClassBalancedDataset would repeat {type(source).__name__}'
+        return repeat_factors(source, oversample_thr).format(what)
+    return None if thr is None else repeat_factors(source, thr).format('the config\'s ClassBalancedDataset')
+
+
 def write_class_chart(dataset, path: str) -> str:
     """A PNG bar chart of the annotations per class in the dataset (after its filters)."""
     classes = dataset.metainfo.get('classes', ())

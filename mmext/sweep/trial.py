@@ -89,10 +89,13 @@ def trial_dir(settings: SweepSettings, trial_number: int) -> str:
 
 
 def _name_tracking_runs(backends: list, study: str, run: str) -> None:
-    """Group a study's runs in the trackers: MLflow experiment = study, W&B group = study; run = trial."""
+    """Group a study's runs in the trackers: MLflow experiment = study, W&B group = study; run = trial.
+
+    The study's name replaces the runtime's experiment name (``'mmext'`` in ``_base_/runtimes/mlflow.py``).
+    """
     for backend in backends:
         if backend.get('type') == 'MLflowVisBackend':
-            backend.setdefault('exp_name', study)
+            backend['exp_name'] = study
             backend['run_name'] = run
         elif backend.get('type') == 'WandbVisBackend':
             init = dict(backend.get('init_kwargs') or {})
@@ -105,10 +108,14 @@ def run_in_process(cfg, config_path: str) -> None:
     """Train one trial in this process, then close what mmengine keeps open under the trial's names."""
     from mmext.engine.commands.train import configure, train
     configure(cfg, config_path, work_dir=cfg.work_dir)
+    finished = False
     try:
         train(cfg)
+        finished = True
     finally:
-        _close_trial_instances(cfg.experiment_name, cfg.get('visualizer', {}).get('name'))
+        # a finished run's visualizer was closed by LoggerHook.after_run; closing it again would open an empty
+        # MLflow run (mmengine's close logs artifacts, and MLflow starts a run for them)
+        _close_trial_instances(cfg.experiment_name, None if finished else cfg.get('visualizer', {}).get('name'))
 
 
 def _close_trial_instances(experiment_name: str, visualizer_name: str | None) -> None:

@@ -11,8 +11,8 @@ from tests.conftest import run_tool
 def test_quick_suite_prints_one_row_per_comparison(tmp_path):
     out = tmp_path / 'rows.json'
     # every module but bench_plugins and bench_resume, whose quick modes alone take longer than all of these
-    proc = run_tool(['benchmarks/run.py', '--quick', '--only', 'bifpn', 'dataset', 'eval', 'import', 'overhead',
-                     '--json', str(out)], timeout=300)
+    proc = run_tool(['benchmarks/run.py', '--quick', '--only', 'bifpn', 'class_balance', 'dataset', 'eval', 'import',
+                     'overhead', '--json', str(out)], timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = proc.stdout.splitlines()
     assert table[0].startswith('| benchmark') and 'mmext' in table[0] and 'goal' in table[0]
@@ -20,7 +20,7 @@ def test_quick_suite_prints_one_row_per_comparison(tmp_path):
     names = [r['benchmark'] for r in rows]
     for expected in ('BiFPN fwd+bwd time vs mmdet FPN', 'COCO eval bbox', 'COCO eval segm', 'import mmext over import mmdet',
                      'training: time per iteration', 'dataset build: time', 'dataset build: peak RSS',
-                     'dataloader workers: summed USS growth'):
+                     'dataloader workers: summed USS growth', 'ClassBalancedDataset build: time'):
         assert any(n.startswith(expected) for n in names), (expected, names)
     assert not any('FAILED' in r['note'] for r in rows)
     measured = [r for r in rows if isinstance(r['anchor'], dict)]

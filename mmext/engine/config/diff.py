@@ -21,24 +21,33 @@ def flatten(value: Any, prefix: str = '') -> dict[str, Any]:
 
 
 def base_only_config(path: str) -> Config:
-    """The config made of ``path``'s ``_base_`` files alone, merged as mmengine merges them."""
+    """The config made of ``path``'s ``_base_`` files alone, merged as mmengine merges them.
+
+    mmengine reads configs from files only; the one listing the bases lives in a temporary folder that is gone
+    when this returns, whatever happens.
+    """
     bases = Config._get_base_files(path)
     absolute = [b if '::' in b else osp.abspath(osp.join(osp.dirname(path), b)) for b in bases]
-    with tempfile.NamedTemporaryFile('w', suffix='.py', delete=False) as f:
-        f.write(f'_base_ = {absolute!r}\n')
-    return load_config(f.name)
+    with tempfile.TemporaryDirectory(prefix='mmext_diff_') as folder:
+        listing = osp.join(folder, 'bases.py')
+        with open(listing, 'w') as f:
+            f.write(f'_base_ = {absolute!r}\n')
+        return load_config(listing)
 
 
-def config_diff(path: str) -> list[str]:
-    """Lines saying what ``path`` adds (+), changes (~) or removes (-) relative to its ``_base_`` chain.
+def config_diff(path: str, cfg_options: dict | None = None) -> list[str]:
+    """Lines saying what ``path`` (with ``--cfg-options``) adds (+), changes (~) or removes (-) relative to its
+    ``_base_`` chain.
 
     Args:
         path: A config file.
+        cfg_options: ``key=value`` overrides applied to ``path``'s config (as ``tools/train.py`` applies them),
+            not to the bases it is compared with.
 
     Returns:
-        Sorted lines such as ``~ train_cfg.max_epochs: 12 -> 10``; empty when the file only lists bases.
+        Sorted lines such as ``~ train_cfg.max_epochs: 12 -> 10``; empty when nothing differs.
     """
-    full = flatten(load_config(path).to_dict())
+    full = flatten(load_config(path, cfg_options).to_dict())
     base = flatten(base_only_config(path).to_dict()) if Config._get_base_files(path) else {}
     lines = []
     for key in sorted(set(full) | set(base)):

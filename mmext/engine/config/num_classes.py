@@ -8,6 +8,7 @@ caught before training, not after.
 """
 from __future__ import annotations
 
+import copy
 import os.path as osp
 from typing import Any, Iterator
 
@@ -87,6 +88,41 @@ def set_num_classes(cfg: Config, classes: tuple[str, ...], source: str) -> None:
         elif holder['num_classes'] != len(classes):
             raise ConfigError(f"{path}={holder['num_classes']} but {source} has {len(classes)} "
                               f"classes {_names(classes)}. Set num_classes='auto' (or {len(classes)}).")
+
+
+def fill_for_runner(cfg: Any) -> Any:
+    """The config mmengine's plain ``Runner.from_cfg`` builds from: a copy with ``num_classes='auto'`` filled, or
+    ``cfg`` itself when it has none (``MMExtRunner`` has filled it already). Installed by ``import mmext`` (see
+    :mod:`mmext.compat.build_steps`), so that mmdet's own tools need no ``runner_type``; the config the runner
+    dumps into the work dir then holds the number.
+
+    Raises:
+        ConfigError: As :func:`fill_num_classes`.
+    """
+    if not any(holder['num_classes'] == AUTO for holder, _ in _num_classes_entries(cfg.get('model'))):
+        return cfg
+    cfg = copy.deepcopy(cfg)
+    fill_num_classes(cfg)
+    return cfg
+
+
+def refuse_unfilled(model_cfg: Any) -> None:
+    """Stop a model config that still says ``num_classes='auto'`` before mmdet builds from it (checked before
+    every model build, see :mod:`mmext.compat.build_steps`): it is only filled where the whole config is seen.
+
+    Raises:
+        ConfigError: Naming the key and what to do instead.
+    """
+    if not isinstance(model_cfg, dict):
+        return
+    for holder, path in _num_classes_entries(model_cfg, str(model_cfg.get('type', 'model'))):
+        if holder['num_classes'] == AUTO:
+            raise ConfigError(
+                f"{path}='auto' is not filled in: it is filled from the training dataset when a runner is built "
+                'from the whole config (Runner.from_cfg, mmdet\'s and mmext\'s tools), but this model is built '
+                'from its own config alone (as mmdet.apis.init_detector and DetInferencer do). Use the config '
+                'that training wrote into its work dir (it holds the number), or call '
+                'mmext.engine.prepare_config(cfg) first, or write the number of classes.')
 
 
 def dataset_classes(cfg: Config, required: bool = True, reads: AnnotationReads | None = None

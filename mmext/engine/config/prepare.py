@@ -62,7 +62,9 @@ def prepare_config(cfg: Config, reads: AnnotationReads | None = None) -> Config:
     """Complete a config before the Runner is built; the one place where mmext adjusts configs.
 
     Called by ``MMExtRunner.from_cfg``, so every entry point (mmext's tools, mmdet's ``tools/train.py`` with
-    ``runner_type='MMExtRunner'``) gets the same result. Safe to call more than once.
+    ``runner_type='MMExtRunner'``) gets the same result. Safe to call more than once. mmengine's plain Runner
+    (mmdet's tools without ``runner_type``) gets only ``num_classes='auto'`` filled (see
+    :func:`mmext.engine.config.num_classes.fill_for_runner`).
 
     Plugins take part here: ``mmext_adjust_config`` changes the config, then the hook configs that
     ``mmext_add_hooks`` returns are appended to ``custom_hooks`` (see :mod:`mmext.plugins.hookspecs`).

@@ -148,3 +148,46 @@ def test_a_read_is_handed_only_to_the_dataset_config_it_came_from(custom, tmp_pa
     wrapped = reads.hand_over(dict(type='RepeatDataset', times=2, dataset=custom))
     assert wrapped['dataset']['annotations'] is annotations and 'annotations' not in custom  # a copy, not the config
     assert reads.hand_over(custom) == custom  # handed over once
+
+
+def test_the_plain_runner_gets_a_filled_copy_and_a_config_without_auto_as_it_is(custom):
+    from mmext.engine.config.num_classes import fill_for_runner
+    cfg = Config(dict(model=dict(bbox_head=dict(num_classes='auto')), train_dataloader=dict(dataset=custom)))
+    filled = fill_for_runner(cfg)
+    assert filled.model.bbox_head.num_classes == 3 and cfg.model.bbox_head.num_classes == 'auto'
+    assert fill_for_runner(filled) is filled  # nothing to fill (MMExtRunner's prepared config): no read, no copy
+    # a wrong explicit number is only checked where 'auto' asks for the dataset (plain mmdet runs stay as they are)
+    explicit = Config(dict(model=dict(bbox_head=dict(num_classes=80)), train_dataloader=dict(dataset=custom)))
+    assert fill_for_runner(explicit) is explicit
+
+
+def test_plain_runner_from_cfg_builds_the_number_and_dumps_it(custom, tmp_path):
+    from mmengine.runner import Runner
+    cfg = _config(tmp_path, 'mmdet::retinanet/retinanet_r18_fpn_1x_coco.py', custom)
+    cfg.model.backbone.init_cfg = None
+    cfg.model.bbox_head.num_classes = 'auto'
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    assert type(runner) is Runner and runner.model.bbox_head.num_classes == 3
+    assert 'num_classes=3' in (tmp_path / 'work' / 'cfg.py').read_text().replace(' ', '')
+    assert cfg.model.bbox_head.num_classes == 'auto'  # the caller's config is not changed
+
+
+def test_a_model_built_from_its_config_alone_with_auto_is_one_readable_line():
+    init_default_scope('mmdet')
+    head = dict(type='RetinaHead', num_classes='auto', in_channels=8)
+    with pytest.raises(ConfigError, match=r"^RetinaHead\.num_classes='auto' is not filled in: .*init_detector"):
+        MODELS.build(head)
+    from mmengine.registry import MODELS as ROOT_MODELS  # mmengine's Runner.build_model builds through the root
+    cfg = Config.fromfile(os.path.join(os.path.dirname(__import__('mmdet').__file__), '.mim', 'configs',
+                                       'retinanet', 'retinanet_r18_fpn_1x_coco.py'))
+    cfg.model.bbox_head.num_classes = 'auto'
+    with pytest.raises(ConfigError, match=r"^RetinaNet\.bbox_head\.num_classes='auto' is not filled in"):
+        ROOT_MODELS.build(cfg.model)
+
+
+def test_a_class_balanced_dataset_around_custom_coco_gives_its_classes(custom):
+    cfg = Config(dict(model=dict(bbox_head=dict(num_classes='auto')), train_dataloader=dict(dataset=dict(
+        type='ClassBalancedDataset', oversample_thr=0.1, dataset=custom))))
+    fill_num_classes(cfg)
+    assert cfg.model.bbox_head.num_classes == 3
