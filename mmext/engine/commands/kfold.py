@@ -93,8 +93,18 @@ def plan_kfold(config: str, folds: int, work_dir: str | None = None, cfg_options
     _check_against_state(plan, resume)
     ensure_fold_files(plan, log)
     os.makedirs(work_dir, exist_ok=True)
-    _write_json(osp.join(work_dir, STATE_FILE), asdict(plan))
+    _write_json(osp.join(work_dir, STATE_FILE), settings(plan))
     return plan
+
+
+def settings(plan: KFoldPlan) -> dict:
+    """What ``kfold.json`` records and ``--resume`` compares: the work dir itself may move (so the fold folder
+    is kept relative to it when inside it)."""
+    state = json.loads(json.dumps(asdict(plan)))  # as json holds it: tuples become lists
+    del state['work_dir']
+    inside = osp.relpath(osp.abspath(plan.folds_dir), osp.abspath(plan.work_dir))
+    state['folds_dir'] = inside if not inside.startswith('..') else osp.abspath(plan.folds_dir)
+    return state
 
 
 def _training_file(cfg) -> str:
@@ -120,7 +130,7 @@ def _check_against_state(plan: KFoldPlan, resume: bool) -> None:
                           ' pass --resume to continue it, or another --work-dir to start a new one')
     with open(path) as f:
         before = json.load(f)
-    now = json.loads(json.dumps(asdict(plan)))  # as kfold.json holds it (tuples as lists)
+    now = settings(plan)
     differ = [k for k, v in now.items() if before.get(k) != v]
     if differ:
         what = ', '.join(f'{k}: {before.get(k)!r} then, {now[k]!r} now' for k in differ)

@@ -132,6 +132,8 @@ def evaluate_checkpoint(cfg: Config, checkpoint: str) -> dict:
     would have given)."""
     cfg.load_from, cfg.resume = checkpoint, False
     cfg.setdefault('runner_type', 'MMExtRunner')
+    # an evaluation writes no checkpoint (a checkpoint hook set up for training is never readied by val())
+    cfg.default_hooks = dict(cfg.get('default_hooks') or {}, checkpoint=None)
     try:
         return dict(build_runner(cfg).val() or {})
     finally:
