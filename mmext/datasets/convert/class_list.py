@@ -46,6 +46,12 @@ def read_class_list(path: str) -> dict[int, str]:
     return names
 
 
+def class_names(path: str) -> list[str]:
+    """The names of :func:`read_class_list` in index order (category ids 1, 2, ... follow it)."""
+    names = read_class_list(path)
+    return [names[i] for i in sorted(names)]
+
+
 def _yaml_names(path: str) -> dict[int, str]:
     import yaml
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os.path as osp
 import xml.etree.ElementTree as ET
 
-from mmext.datasets.convert.class_list import read_class_list
+from mmext.datasets.convert.class_list import class_names
 from mmext.datasets.convert.report import ConvertReport
 from mmext.datasets.convert.sizes import find_image
 from mmext.datasets.convert.sniff import NAMES
@@ -46,13 +46,8 @@ def convert_cvat(src: str, img_dir: str | None = None, classes: str | None = Non
     if img_dir is None:
         beside = osp.join(osp.dirname(path), 'images')
         img_dir = beside if osp.isdir(beside) else osp.dirname(path) or '.'
-    if classes:
-        names = read_class_list(classes)
-        labels, closed = [names[i] for i in sorted(names)], True
-    else:
-        labels, closed = declared_labels(root), False
     report = ConvertReport(src, files=1)
-    writer = CocoWriter(report, labels, closed=closed)
+    writer = CocoWriter(report, class_names(classes) if classes else declared_labels(root), closed=bool(classes))
     for image in root.iter('image'):
         _convert_image(image, img_dir, path, writer)
     return Converted(writer.to_coco(f'converted from CVAT for images in {path} by mmext'), img_dir, report)

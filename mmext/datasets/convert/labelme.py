@@ -6,7 +6,7 @@ import json
 import os.path as osp
 from math import isfinite
 
-from mmext.datasets.convert.class_list import read_class_list
+from mmext.datasets.convert.class_list import class_names
 from mmext.datasets.convert.report import ConvertReport
 from mmext.datasets.convert.sizes import walk_files
 from mmext.datasets.convert.sniff import format_hint
@@ -38,9 +38,8 @@ def convert_labelme(src: str, img_dir: str | None = None, classes: str | None = 
     if not osp.isdir(src):
         raise DatasetError(f'{src}: a LabelMe dataset is a folder of json files (one per image)')
     img_dir = img_dir or src
-    names = read_class_list(classes) if classes else None
     report = ConvertReport(src)
-    writer = CocoWriter(report, [names[i] for i in sorted(names)] if names else None, closed=bool(names))
+    writer = CocoWriter(report, class_names(classes) if classes else None, closed=bool(classes))
     files = walk_files(src, ('.json',))
     for path in files:
         _convert_file(path, img_dir, writer)

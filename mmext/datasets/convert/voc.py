@@ -4,7 +4,7 @@ from __future__ import annotations
 import os.path as osp
 import xml.etree.ElementTree as ET
 
-from mmext.datasets.convert.class_list import read_class_list
+from mmext.datasets.convert.class_list import class_names
 from mmext.datasets.convert.report import ConvertReport
 from mmext.datasets.convert.sizes import find_image, walk_files
 from mmext.datasets.convert.sniff import format_hint
@@ -39,9 +39,8 @@ def convert_voc(src: str, img_dir: str | None = None, classes: str | None = None
     ann_dir = osp.join(src, 'Annotations') if osp.isdir(osp.join(src, 'Annotations')) else src
     if img_dir is None and osp.isdir(osp.join(src, 'JPEGImages')):
         img_dir = osp.join(src, 'JPEGImages')
-    names = read_class_list(classes) if classes else None
     report = ConvertReport(src)
-    writer = CocoWriter(report, [names[i] for i in sorted(names)] if names else None, closed=bool(names))
+    writer = CocoWriter(report, class_names(classes) if classes else None, closed=bool(classes))
     files = walk_files(ann_dir, ('.xml',))
     for path in files:
         _convert_file(path, img_dir, src, writer)

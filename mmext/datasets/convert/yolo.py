@@ -56,7 +56,7 @@ def convert_yolo(src: str, img_dir: str | None = None, classes: str | None = Non
     names = read_class_list(class_file)
     img_dir = img_dir or src
     report = ConvertReport(src)
-    writer = CocoWriter(report, [names[i] for i in sorted(names)], closed=True)
+    writer = CocoWriter(report, [names[i] for i in sorted(names)], closed=True)  # indices may have gaps
     category = {i: writer.category(names[i], class_file, '') for i in names}
     used: set[str] = set()
     images = walk_files(src, IMAGE_EXTENSIONS)

@@ -43,7 +43,8 @@ def test_merge_prints_the_category_table(coco, tmp_path, capsys):
             '--map', 'traffic light=light']
     assert MERGE.main(args + ['--same-images']) == 0
     out = capsys.readouterr().out
-    assert "    3  light       2       2       4  'traffic light' (a.json, --map), 'traffic light' (b.json, --map)" in out
+    assert ("    3  light       2       2       4  'traffic light' (a.json, --map), 'traffic light' (b.json, "
+            '--map)') in out
     assert '4 images named by more than one input' in out
     assert MERGE.main(args) == 1
     assert "are both 'a.jpg'" in capsys.readouterr().err

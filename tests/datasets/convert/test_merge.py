@@ -37,9 +37,11 @@ def test_categories_match_by_name_and_ids_never_collide(two, tmp_path):
     got = objects_by_image(merged)
     assert got['a/sub/c.jpg'] == objects_by_image(a)['sub/c.jpg']
     assert sorted(got) == sorted([f'a/{n}' for n in objects_by_image(a)] + [f'b/{n}' for n in objects_by_image(b)])
-    assert result.root == str(tmp_path) and load_checked(str(tmp_path / 'm.json'), str(tmp_path), 'header').report.clean
+    assert result.root == str(tmp_path)
+    assert load_checked(str(tmp_path / 'm.json'), str(tmp_path), 'header').report.clean  # every file is there
     text = format_merge(result, paths)
-    assert "'Traffic_Light' (b.json)" in text and 'wrote ' + str(tmp_path / 'm.json') + ': 8 images, 14 annotations' in text
+    assert "'Traffic_Light' (b.json)" in text
+    assert f"wrote {tmp_path / 'm.json'}: 8 images, 14 annotations" in text
 
 
 def test_map_renames_and_merges_classes_on_purpose(two, tmp_path):
