@@ -118,6 +118,44 @@ def train(cfg: Config) -> TrainResult:
     return collect_result(runner.work_dir, runner.message_hub, time.time() - start)
 
 
+def train_and_close(cfg: Config) -> TrainResult:
+    """:func:`train`, then close what mmengine keeps open under the run's names (its log file, its visualizer),
+    so that several runs in one process (K-fold folds, sweep trials) each log to their own work dir."""
+    try:
+        return train(cfg)
+    finally:
+        close_run_instances(cfg.get('experiment_name'), (cfg.get('visualizer') or {}).get('name'))
+
+
+def evaluate_checkpoint(cfg: Config, checkpoint: str) -> dict:
+    """Run the config's validation on ``checkpoint`` and return its metrics (what a training's last validation
+    would have given)."""
+    cfg.load_from, cfg.resume = checkpoint, False
+    cfg.setdefault('runner_type', 'MMExtRunner')
+    # an evaluation writes no checkpoint (a checkpoint hook set up for training is never readied by val())
+    cfg.default_hooks = dict(cfg.get('default_hooks') or {}, checkpoint=None)
+    try:
+        return dict(build_runner(cfg).val() or {})
+    finally:
+        close_run_instances(cfg.get('experiment_name'), (cfg.get('visualizer') or {}).get('name'))
+
+
+def close_run_instances(experiment_name: str | None, visualizer_name: str | None) -> None:
+    """Close a finished (or failed) run's log file handlers and its visualizer; the console handler stays."""
+    from mmengine.logging import MMLogger
+    from mmengine.visualization import Visualizer
+    if visualizer_name and Visualizer.check_instance_created(visualizer_name):
+        Visualizer.get_instance(visualizer_name).close()  # a failed run never reached LoggerHook.after_run
+    if not experiment_name:
+        return
+    for name, logger in list(MMLogger._instance_dict.items()):
+        if name.startswith(experiment_name):
+            for handler in list(logger.handlers):
+                if hasattr(handler, 'baseFilename'):
+                    handler.close()
+                    logger.removeHandler(handler)
+
+
 def collect_result(work_dir: str, message_hub, seconds: float) -> TrainResult:
     """Gather the last validation metrics (from the message hub), the latest checkpoint and the PNG."""
     metrics = {key[len('val/'):]: buf.current() for key, buf in message_hub.log_scalars.items()
