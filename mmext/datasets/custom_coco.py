@@ -112,6 +112,9 @@ class CustomCocoDataset(CocoDataset):
         """Read and check the json, settle the classes, and return mmdet's per-image records (a sequence that
         builds each record when it is asked for; see :mod:`mmext.datasets.loading.image_records`)."""
         columns, self._annotations = self._annotations, None  # the hand-over is used once
+        if not isinstance(self.data_prefix.get('img'), str):
+            raise DatasetError(f"{self.ann_file}: data_prefix={self.data_prefix} has no 'img' folder; give the image "
+                               "folder that file_name is relative to, e.g. data_prefix=dict(img='images/')")
         if columns is None:
             columns = load_columns(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
         apply_policy(columns, self.policy)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os.path as osp
 from dataclasses import dataclass, field
-from math import isfinite
 from typing import Any
 
 from mmext.datasets.checks.annotation_rules import check_annotation, where
@@ -20,6 +19,7 @@ from mmext.datasets.checks.image_files import LEVELS, probe_image
 from mmext.datasets.checks.problems import Problem, Report, short_repr
 
 SECTIONS = ('images', 'annotations', 'categories')
+MAX_SIDE = 2 ** 31 - 1  # the largest image side: OpenCV and mmcv hold sizes as 32-bit integers
 _NUM = (int, float)
 _ID = (int, str)
 
@@ -174,8 +174,9 @@ def check_images(entries: list, report: Report, img_dir: str | None, level: str
 
 
 def is_size(value: Any) -> bool:
-    # isfinite() is not called on an int: json allows integers too large for a float
-    return (type(value) is int and value >= 1) or (type(value) is float and isfinite(value) and value >= 1)
+    """Whether ``value`` is an image width or height: a number from 1 to :data:`MAX_SIDE` (bools are not)."""
+    # the float test is a range test: NaN fails it, and an int is never converted (json allows any length)
+    return (type(value) is int and 1 <= value <= MAX_SIDE) or (type(value) is float and 1.0 <= value <= MAX_SIDE)
 
 
 def _same_image(a: dict, b: dict) -> bool:

@@ -23,6 +23,7 @@ from mmext.datasets.checks.problems import Report
 from mmext.datasets.loading import annotation_spans
 from mmext.datasets.loading.chunk_rules import Annotation, Chunk, Context, check_chunk
 from mmext.datasets.loading.columns import SEG_JSON, AnnotationColumns, CocoColumns
+from mmext.datasets.loading.json_text import json_module_reads
 
 _ID = (int, str)
 CHUNK = 1 << 16  # annotations decoded at a time
@@ -67,6 +68,15 @@ def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_che
         What ``check_coco`` finds and keeps, as columns; None when the file is for ``check_coco`` to read
         (msgspec refuses it, or it has no images, annotations or categories list).
     """
+    if not json_module_reads(raw):
+        return None
+    try:
+        return _check_columns(raw, source, img_dir, image_check)
+    except RecursionError:  # nested deeper than msgspec goes: the json module says how it fares
+        return None
+
+
+def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: str) -> CocoColumns | None:
     found = annotation_spans.locate(raw, _Rest)  # one scan of the annotations (see annotation_spans)
     if found is not None:
         rest, start, end = found
@@ -188,14 +198,14 @@ def _clean_images(structs: list[_Image]) -> dict | None:
 
 
 def _all_sizes(values: list) -> bool:
-    """Whether every value is an image size (``file_rules.is_size``: an int or finite float >= 1)."""
+    """Whether every value is an image size (``file_rules.is_size``: an int or float from 1 to MAX_SIDE)."""
     if set(map(type, values)) - {int, float}:
         return False
     try:
         found = np.array(values, np.float64)
     except OverflowError:
         return all(map(file_rules.is_size, values))
-    return bool(np.all(np.isfinite(found) & (found >= 1)))
+    return bool(np.all((found >= 1) & (found <= file_rules.MAX_SIDE)))
 
 
 def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
@@ -205,7 +215,10 @@ def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
         return [{k: v for k, v in zip(('id', 'file_name', 'width', 'height'), (s.id, s.file_name, s.width,
                                                                               s.height)) if v is not UNSET}
                 for s in structs]
-    return msgspec.json.decode(raw, type=_ImagesOnly).images
+    try:
+        return msgspec.json.decode(raw, type=_ImagesOnly).images
+    except (msgspec.DecodeError, msgspec.ValidationError) as err:  # (1e400 in an entry, or a piece not read yet)
+        raise annotation_spans.CutFailed(str(err)) from None
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:

@@ -1,0 +1,139 @@
+"""One file through both readers: the reference checks (``load_checked``) and the fast reader (``load_columns``,
+and for some cases ``CustomCocoDataset`` itself), and what differs between their verdicts."""
+from __future__ import annotations
+
+import contextlib
+import json
+import signal
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
+
+from mmext.datasets.loading import annotation_spans, fast_reader
+from mmext.datasets.loading.annotation_file import apply_policy, load_checked, load_columns
+from mmext.datasets.loading.columns import CocoColumns, from_checked
+from mmext.datasets.loading.image_records import ImageRecords, RecordFormat
+from mmext.errors import MmextError
+
+CASE_SECONDS = 20.0
+PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
+            dict(type='Resize', scale=(48, 36), keep_ratio=True), dict(type='PackDetInputs')]
+
+
+class Foreign(Exception):
+    """A reader raised something other than mmext's own errors (the traceback's last lines in the message)."""
+
+
+@dataclass
+class Verdict:
+    """What one reader made of a file: its error (``Class: message``), or its report and content, canonical."""
+    error: str | None = None
+    summary: str | None = None
+    records: str | None = None
+
+
+def canonical(columns: CocoColumns) -> Verdict:
+    """A reader's result as text that compares exactly (json tells 1 from 1.0, True from 1; NaN is 'NaN')."""
+    report = columns.report
+    problems = [(p.kind, p.detail, p.image_id, p.ann_id, p.category_id, p.file_name, p.dropped_with)
+                for p in report.problems]
+    summary = json.dumps([problems, columns.categories, sorted(columns.ann_counts.items()), columns.has_segmentation,
+                          report.num_images, report.num_annotations], default=repr)
+    return Verdict(summary=summary, records=None if report.fatal else records_text(columns))
+
+
+def records_text(columns: CocoColumns, cat2label: dict | None = None, img_prefix: str = 'img/') -> str:
+    """Every image's record (mmdet's per-image dict) as the dataset would build it, as one JSON text."""
+    if cat2label is None:
+        cat2label = {cat['id']: label for label, cat in enumerate(columns.categories)}
+    records = ImageRecords(columns, columns.labels(cat2label), RecordFormat(img_prefix,
+                                                                            with_masks=columns.has_segmentation))
+    return json.dumps([records[i] for i in range(len(records))], default=repr)
+
+
+def guarded(read: Callable[[], Any]) -> tuple[Any, str | None]:
+    """``read()``'s result, or None and ``Class: message`` for mmext's own errors; :class:`Foreign` for others."""
+    try:
+        return read(), None
+    except MmextError as err:
+        return None, f'{type(err).__name__}: {err}'
+    except Exception as err:  # noqa: BLE001  the finding itself
+        raise Foreign(f'{type(err).__name__}: {str(err)[:300]}\n' + ''.join(traceback.format_exc(limit=-6))) from None
+
+
+def read_both(path: str, img_dir: str | None, level: str, small_chunks: bool) -> tuple[Verdict, Verdict, Any]:
+    """The reference's and the fast reader's verdicts on one file, and the reference's checked content."""
+    checked, error = guarded(lambda: load_checked(path, img_dir, level))
+    ref = Verdict(error=error) if error else guarded(lambda: canonical(from_checked(checked)))[0]
+    with chunks(small_chunks):
+        columns, error = guarded(lambda: load_columns(path, img_dir, level))
+    fast = Verdict(error=error) if error else guarded(lambda: canonical(columns))[0]
+    return ref, fast, checked
+
+
+def differences(ref: Verdict, fast: Verdict) -> str | None:
+    """What differs between two verdicts, in a line; None when they agree."""
+    for what in ('error', 'summary', 'records'):
+        a, b = getattr(ref, what), getattr(fast, what)
+        if a != b:
+            k = next((i for i, (x, y) in enumerate(zip(a or '', b or '')) if x != y), min(len(a or ''), len(b or '')))
+            return f'{what} differs at {k}: reference {(a or "None")[max(0, k - 80):k + 120]!r} / fast ' \
+                   f'{(b or "None")[max(0, k - 80):k + 120]!r}'
+    return None
+
+
+def dataset_differences(path: str, img_dir: str | None, level: str, policy: str, checked: Any,
+                        pipeline: bool) -> str | None:
+    """Build ``CustomCocoDataset`` on the file; what differs from the reference's verdict under ``policy``."""
+    from mmext.datasets.custom_coco import CustomCocoDataset
+    expected_error = None
+    if checked is not None:
+        try:
+            apply_policy(checked, policy, logger='silent')
+        except MmextError as err:
+            expected_error = f'{type(err).__name__}: {err}'
+    prefix = img_dir if img_dir is not None else ''
+    ds, error = guarded(lambda: CustomCocoDataset(
+        ann_file=path, filter_cfg=None, image_check=level, policy=policy, pipeline=PIPELINE if pipeline else [],
+        serialize_data=False, broken_images='skip', max_broken_fraction=1.0,
+        **(dict(data_prefix=dict(img=img_dir)) if img_dir is not None else {})))
+    if img_dir is None:  # the dataset needs its image folder
+        return None if error and "has no 'img' folder" in error else f'dataset without data_prefix: {error!r}'
+    if checked is None or expected_error is not None:
+        return None if error == expected_error else f'dataset: {error!r}, reference: {expected_error!r}'
+    if error is not None:  # past the rules: the class list, or no image at all (an error naming why)
+        return None if 'has no images' in error or 'class' in error else f'dataset raised {error!r}'
+    got = json.dumps([ds.data_list[i] for i in range(len(ds))], default=repr)
+    want = records_text(from_checked(checked), ds.cat2label, prefix)
+    if got != want:
+        return f'dataset records differ from the reference: {got[:200]!r} / {want[:200]!r}'
+    if pipeline:
+        for i in range(len(ds)):
+            guarded(lambda: ds[i])
+    return None
+
+
+@contextlib.contextmanager
+def chunks(small: bool) -> Iterator[None]:
+    """With ``small``, the fast reader decodes 7 annotations at a time and cuts pieces of about 600 bytes."""
+    old = fast_reader.CHUNK, annotation_spans.PIECE_BYTES
+    if small:
+        fast_reader.CHUNK, annotation_spans.PIECE_BYTES = 7, 600
+    try:
+        yield
+    finally:
+        fast_reader.CHUNK, annotation_spans.PIECE_BYTES = old
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """A case that runs longer than ``seconds`` raises TimeoutError (a hang is a finding too)."""
+    def expire(signum, frame):
+        raise TimeoutError(f'case took more than {seconds}s')
+    old = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
