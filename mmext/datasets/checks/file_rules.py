@@ -195,8 +195,8 @@ def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) ->
         if has_size:
             img['width'], img['height'] = int(round(w)), int(round(h))
             return None
-        return report.add('size_unreadable', f'width/height are {w!r}/{h!r} and no image folder was given to read '
-                                             'them from', **ids)
+        return report.add('size_unreadable', f'width/height are {short_repr(w)}/{short_repr(h)} and no image folder '
+                                             'was given to read them from', **ids)
     path = osp.join(img_dir, img['file_name'])
     probe = probe_image(path, 'header' if level in ('none', 'exists') and not has_size else level)
     if probe.kind is not None and probe.kind != 'image_wrong_extension':
@@ -208,8 +208,8 @@ def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) ->
         img['width'], img['height'] = int(round(w)), int(round(h))
         return None
     if not has_size:
-        report.add('size_from_header', f'width/height are {w!r}/{h!r}; read {probe.size[0]}x{probe.size[1]} '
-                                       'from the file', **ids)
+        report.add('size_from_header', f'width/height are {short_repr(w)}/{short_repr(h)}; read '
+                                       f'{probe.size[0]}x{probe.size[1]} from the file', **ids)
     elif (int(round(w)), int(round(h))) != probe.size:
         report.add('size_mismatch', f'the json says {w}x{h} but {path} is {probe.size[0]}x{probe.size[1]} '
                                     '(width x height, EXIF rotation applied)', **ids)

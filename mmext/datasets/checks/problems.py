@@ -203,6 +203,40 @@ class Report:
 
 
 def short_repr(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for quoting a bad value in a message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + '...'
+    """``repr(value)`` cut to ``limit`` characters, for quoting a bad value in a message.
+
+    Written out only as far as needed, without recursion: a value from a json file may be nested hundreds of
+    levels deep or hold millions of numbers.
+    """
+    parts: list[str] = []
+    size, stack = 0, [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if type(item) is _Text:
+            text = item.text
+        elif isinstance(item, (list, tuple, dict)):
+            close = ']' if isinstance(item, list) else ')' if isinstance(item, tuple) else '}'
+            pairs = list(item.items())[:limit] if isinstance(item, dict) else None
+            members = list(item[:limit]) if pairs is None else pairs
+            stack.append(_Text(',)' if type(item) is tuple and len(item) == 1 else close))
+            for k in range(len(members) - 1, -1, -1):
+                if pairs is None:
+                    stack.append(members[k])
+                else:
+                    stack.extend((members[k][1], _Text(': '), members[k][0]))
+                if k:
+                    stack.append(_Text(', '))
+            text = '[' if isinstance(item, list) else '(' if isinstance(item, tuple) else '{'
+        elif isinstance(item, str) and len(item) > limit:
+            text = repr(item[:limit + 1])
+        else:
+            text = repr(item)
+        parts.append(text)
+        size += len(text)
+    text = ''.join(parts)
+    return text if len(text) <= limit and not stack else text[:limit - 3] + '...'
+
+
+class _Text(NamedTuple):
+    """Text :func:`short_repr` writes as it is (punctuation)."""
+    text: str

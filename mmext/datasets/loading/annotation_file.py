@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import os.path as osp
+import threading
 from typing import Any, Callable
 
 from mmengine.fileio import get_local_path
@@ -37,7 +38,10 @@ def read_json(path: str) -> tuple[Any, Report | None]:
 def parse_json(raw: bytes, path: str) -> tuple[Any, Report | None]:
     """Parse a json file's content (``path``: for the report). See :func:`read_json`."""
     try:
-        return json.loads(raw), None
+        try:
+            return json.loads(raw), None
+        except RecursionError:
+            return _loads_on_fresh_stack(raw), None
     except json.JSONDecodeError as err:
         why = f'not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}'
     except UnicodeDecodeError as err:
@@ -49,6 +53,24 @@ def parse_json(raw: bytes, path: str) -> tuple[Any, Report | None]:
     report = Report(path)
     report.add('invalid_json', why)
     return None, report
+
+
+def _loads_on_fresh_stack(raw: bytes) -> Any:
+    """``json.loads`` in a new thread, whose stack is empty: how deep a file may nest is then the same wherever
+    it is read from (and at least as deep as the fast reader's msgspec goes, whose refusal comes here)."""
+    found: dict = {}
+
+    def parse() -> None:
+        try:
+            found['value'] = json.loads(raw)
+        except Exception as err:  # noqa: BLE001  handed back to the caller's thread
+            found['error'] = err
+    thread = threading.Thread(target=parse, name='json-loads')
+    thread.start()
+    thread.join()
+    if 'error' in found:
+        raise found['error']
+    return found['value']
 
 
 def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = 'none',
@@ -164,8 +186,13 @@ def write_fixed(checked: CheckedCoco, out_file: str, source: str) -> str:
     checked.report.raise_if_fatal()
     content = checked.to_coco()
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    try:
+        text = json.dumps(content)
+    except RecursionError:  # a value nested as deep as the reader reads, in a key the rules leave alone
+        raise DatasetError(f'--fix {out_file}: nothing written: the corrected content is nested too deeply for the '
+                           'json module to write; remove the deeply nested values from the input') from None
     with open(out_file, 'w') as f:
-        json.dump(content, f)
+        f.write(text)
     report = checked.report
     changed = [(kind, len(items)) for kind, items in report.by_kind().items()
                if kind not in ('image_unannotated', 'crowd')]

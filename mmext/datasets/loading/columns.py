@@ -88,7 +88,8 @@ class IdColumn:
             self.kinds = np.array([0 if type(i) is int and -_INT64_LIMIT <= i < _INT64_LIMIT else
                                    1 if type(i) is str else 2 for i in ids], np.uint8)
             self.ints = np.array([i if k == 0 else 0 for i, k in zip(ids, self.kinds)], np.int64)
-            self.text = TextColumn([b'' if k == 0 else str(i).encode('utf-8', 'surrogatepass')  # (json allows '\\ud800')
+            # (surrogatepass: json gives a lone surrogate for '\\ud800')
+            self.text = TextColumn([b'' if k == 0 else str(i).encode('utf-8', 'surrogatepass')
                                     for i, k in zip(ids, self.kinds)])
 
     def __len__(self) -> int:

@@ -35,6 +35,7 @@ class Figures:
     files: int = 0
     builds: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     findings: list = field(default_factory=list)
     verdicts: Counter = field(default_factory=Counter)  # first problem kind or error class of the reference
 
@@ -45,7 +46,7 @@ class Figures:
         rate = self.files / self.seconds if self.seconds else 0.0
         return (f'{self.files} files ({self.builds} datasets built), {self.count("disagreement")} disagreements, '
                 f'{self.count("foreign")} foreign exceptions, {self.count("timeout")} timeouts, '
-                f'{self.seconds:.1f} s, {rate:.0f} files/s')
+                f'{self.seconds:.1f} s ({self.cpu_seconds:.1f} s of CPU), {rate:.0f} files/s')
 
 
 def run_case(case: Case, work: Path, img_dir: str) -> Finding | None:
@@ -80,7 +81,7 @@ def run(files: int, seed: int = 0, first: int = 0, progress: bool = False, build
     with tempfile.TemporaryDirectory(prefix='mmext-fuzz-') as tmp:
         work = Path(work or tmp)
         img_dir = image_folder(work / 'data')['img_dir']
-        figures, start = Figures(), time.perf_counter()
+        figures, start, cpu = Figures(), time.perf_counter(), time.process_time()
         try:
             for index in range(first, first + files):
                 case = make_case(seed, index, img_dir, build_every=build_every)
@@ -90,11 +91,11 @@ def run(files: int, seed: int = 0, first: int = 0, progress: bool = False, build
                 if finding is not None:
                     figures.findings.append(finding)
                 if progress and figures.files % 1000 == 0:
-                    figures.seconds = time.perf_counter() - start
+                    figures.seconds, figures.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
                     print(f'  {figures.line()}', file=sys.stderr, flush=True)
         finally:
             logger.level = old_level
-        figures.seconds = time.perf_counter() - start
+        figures.seconds, figures.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
     return figures
 
 
@@ -121,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         with multiprocessing.get_context('fork').Pool(len(parts)) as pool:
             results = pool.map(_worker, parts)
         figures = Figures(sum(r.files for r in results), sum(r.builds for r in results),
+                          cpu_seconds=sum(r.cpu_seconds for r in results),
                           findings=[f for r in results for f in r.findings])
+        figures.seconds = time.perf_counter() - start
     else:
         figures = run(args.files, args.seed, args.first, progress=True, build_every=args.build_every)
-    figures.seconds = time.perf_counter() - start
     for finding in figures.findings[:50]:
         print(f'{finding.what} case {finding.case.index} ({finding.case.name}, level={finding.case.level}, '
               f'img_dir={finding.case.with_img_dir}, small_chunks={finding.case.small_chunks}): '

@@ -37,8 +37,8 @@ def canonical(columns: CocoColumns) -> Verdict:
     report = columns.report
     problems = [(p.kind, p.detail, p.image_id, p.ann_id, p.category_id, p.file_name, p.dropped_with)
                 for p in report.problems]
-    summary = json.dumps([problems, columns.categories, sorted(columns.ann_counts.items()), columns.has_segmentation,
-                          report.num_images, report.num_annotations], default=repr)
+    summary = encode([problems, columns.categories, sorted(columns.ann_counts.items()), columns.has_segmentation,
+                      report.num_images, report.num_annotations])
     return Verdict(summary=summary, records=None if report.fatal else records_text(columns))
 
 
@@ -48,7 +48,31 @@ def records_text(columns: CocoColumns, cat2label: dict | None = None, img_prefix
         cat2label = {cat['id']: label for label, cat in enumerate(columns.categories)}
     records = ImageRecords(columns, columns.labels(cat2label), RecordFormat(img_prefix,
                                                                             with_masks=columns.has_segmentation))
-    return json.dumps([records[i] for i in range(len(records))], default=repr)
+    return encode([records[i] for i in range(len(records))])
+
+
+def encode(value: Any) -> str:
+    """A canonical text of a json-like value, written without recursion (a category may hold a value nested 990
+    levels deep): types show (1, 1.0 and True differ; NaN is nan), dicts keep their order."""
+    parts, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Punct):
+            parts.append(item)
+        elif isinstance(item, (list, tuple, dict)):
+            members = list(item.items()) if isinstance(item, dict) else list(item)
+            parts.append('{' if isinstance(item, dict) else '[')
+            stack.append(_Punct('}' if isinstance(item, dict) else ']'))
+            for member in reversed(members):
+                stack.extend((_Punct(','), *((member[1], _Punct(':'), member[0]) if isinstance(item, dict)
+                                             else (member,))))
+        else:
+            parts.append(f'{type(item).__name__}:{item!r}')
+    return ''.join(parts)
+
+
+class _Punct(str):
+    """Punctuation in :func:`encode`'s output."""
 
 
 def guarded(read: Callable[[], Any]) -> tuple[Any, str | None]:
@@ -103,7 +127,7 @@ def dataset_differences(path: str, img_dir: str | None, level: str, policy: str,
         return None if error == expected_error else f'dataset: {error!r}, reference: {expected_error!r}'
     if error is not None:  # past the rules: the class list, or no image at all (an error naming why)
         return None if 'has no images' in error or 'class' in error else f'dataset raised {error!r}'
-    got = json.dumps([ds.data_list[i] for i in range(len(ds))], default=repr)
+    got = encode([ds.data_list[i] for i in range(len(ds))])
     want = records_text(from_checked(checked), ds.cat2label, prefix)
     if got != want:
         return f'dataset records differ from the reference: {got[:200]!r} / {want[:200]!r}'
