@@ -17,6 +17,7 @@ from typing import Any
 from mmext.datasets.checks.annotation_rules import check_annotation, where
 from mmext.datasets.checks.image_files import LEVELS, probe_image
 from mmext.datasets.checks.problems import Problem, Report, short_repr
+from mmext.datasets.paths import outside_images, why_outside
 
 SECTIONS = ('images', 'annotations', 'categories')
 MAX_SIDE = 2 ** 31 - 1  # the largest image side: OpenCV and mmcv hold sizes as 32-bit integers
@@ -166,8 +167,15 @@ def check_images(entries: list, report: Report, img_dir: str | None, level: str
             names = sorted({c['file_name'] for c in copies})
             dropped[iid] = report.add('duplicate_image_id', f'used by {len(copies)} entries with different files '
                                                             f'{names[:4]}; all dropped', image_id=iid)
-    for iid, img in images.items():
-        problem = _resolve_size(img, report, img_dir, level)
+    outside = set(outside_images(img_dir, [img['file_name'] for img in images.values()]))
+    for k, (iid, img) in enumerate(images.items()):
+        if k in outside:  # never opened: it may be any file on the machine
+            name = img['file_name']
+            problem = report.add('image_path_outside', f'file_name {short_repr(name)} is outside the image folder '
+                                                       f'{img_dir}: it {why_outside(img_dir, name)}', image_id=iid,
+                                 file_name=name)
+        else:
+            problem = _resolve_size(img, report, img_dir, level)
         if problem is not None:
             dropped[iid], images[iid] = problem, None
     return images, dropped

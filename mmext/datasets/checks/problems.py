@@ -54,6 +54,9 @@ KINDS: dict[str, Kind] = {
     'image_empty': Kind('error', _DROP_IMG, 'the file has zero bytes: copy it again'),
     'image_truncated': Kind('error', _DROP_IMG, 'the file is cut short: copy it again'),
     'image_undecodable': Kind('error', _DROP_IMG, 'the file is not an image OpenCV can decode: replace it'),
+    'image_path_outside': Kind('error', _DROP_IMG, 'file_name must name a file inside the image folder '
+                                                   '(data_prefix.img): no absolute path, no ../ out of it, no '
+                                                   'symlink to outside it; move the file into the folder'),
     # entries that are corrected or kept
     'bbox_partly_outside': Kind('warning', 'box clipped to the image', 'clip the box to the image'),
     'bad_area': Kind('warning', 'area set to width*height', 'set area to a positive number'),

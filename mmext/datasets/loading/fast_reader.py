@@ -24,6 +24,7 @@ from mmext.datasets.loading import annotation_spans
 from mmext.datasets.loading.chunk_rules import Annotation, Chunk, Context, check_chunk
 from mmext.datasets.loading.columns import SEG_JSON, AnnotationColumns, CocoColumns
 from mmext.datasets.loading.json_text import json_module_reads
+from mmext.datasets.paths import outside_images
 
 _ID = (int, str)
 CHUNK = 1 << 16  # annotations decoded at a time
@@ -117,7 +118,7 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     report = out.report
     report.num_images = len(data.images)
     cats, dropped_cats = file_rules.check_categories(data.categories, report)
-    images = _clean_images(data.images) if image_check == 'none' else None
+    images = _clean_images(data.images, img_dir) if image_check == 'none' else None
     if images is not None:
         dropped_imgs: dict = {}
     else:
@@ -183,14 +184,14 @@ _EMPTY = dict(image=np.zeros(0, np.int64), bbox=np.zeros((0, 4)), bbox_int=np.ze
               seg_start=np.zeros(0, np.int64), seg_end=np.zeros(0, np.int64))
 
 
-def _clean_images(structs: list[_Image]) -> dict | None:
+def _clean_images(structs: list[_Image], img_dir: str | None) -> dict | None:
     """Image id -> entry, when every image is clean without looking at its file (distinct integer or string ids,
-    a file name, width and height numbers >= 1: what ``check_images`` passes without a word at level 'none');
-    None otherwise (``check_images`` then finds what is wrong)."""
+    a file name inside the image folder, width and height numbers >= 1: what ``check_images`` passes without a
+    word at level 'none'); None otherwise (``check_images`` then finds what is wrong)."""
     ids, names = [s.id for s in structs], [s.file_name for s in structs]
     widths, heights = [s.width for s in structs], [s.height for s in structs]
     if set(map(type, ids)) - {int, str} or len(set(ids)) != len(ids) or set(map(type, names)) - {str} \
-            or not all(names) or not (_all_sizes(widths) and _all_sizes(heights)):
+            or not all(names) or not (_all_sizes(widths) and _all_sizes(heights)) or outside_images(img_dir, names):
         return None
     if set(map(type, widths)) != {int} or set(map(type, heights)) != {int}:
         widths, heights = [int(round(w)) for w in widths], [int(round(h)) for h in heights]

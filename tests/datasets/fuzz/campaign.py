@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.datasets.fuzz.differential import (CASE_SECONDS, Foreign, dataset_differences, differences, read_both,
-                                              time_limit)
+from tests.datasets.fuzz.differential import (CASE_SECONDS, Foreign, dataset_differences, differences,
+                                              path_rule_differences, read_both, time_limit)
 from tests.datasets.fuzz.generate import Case, make_case
 from tests.datasets.fuzz.seeds import image_folder
 
@@ -58,7 +58,7 @@ def run_case(case: Case, work: Path, img_dir: str) -> Finding | None:
     try:
         with time_limit(CASE_SECONDS):
             ref, fast, checked = read_both(path, folder, case.level, case.small_chunks)
-            diff = differences(ref, fast)
+            diff = differences(ref, fast) or path_rule_differences(case.content, folder)
             if diff is None and case.build:
                 diff = dataset_differences(path, folder, case.level, case.policy, checked, case.pipeline)
     except Foreign as err:

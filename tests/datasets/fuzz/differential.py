@@ -13,6 +13,7 @@ from mmext.datasets.loading import annotation_spans, fast_reader
 from mmext.datasets.loading.annotation_file import apply_policy, load_checked, load_columns
 from mmext.datasets.loading.columns import CocoColumns, from_checked
 from mmext.datasets.loading.image_records import ImageRecords, RecordFormat
+from mmext.datasets.paths import image_path_inside, outside_images
 from mmext.errors import MmextError
 
 CASE_SECONDS = 20.0
@@ -104,6 +105,19 @@ def differences(ref: Verdict, fast: Verdict) -> str | None:
             return f'{what} differs at {k}: reference {(a or "None")[max(0, k - 80):k + 120]!r} / fast ' \
                    f'{(b or "None")[max(0, k - 80):k + 120]!r}'
     return None
+
+
+def path_rule_differences(content: bytes, img_dir: str | None) -> str | None:
+    """Whether the many-names form of the image path rule (what both readers call) finds, for the file's image
+    names, what the one-name rule finds."""
+    try:
+        images = json.loads(content)['images']
+        names = [img['file_name'] for img in images if isinstance(img, dict) and isinstance(img.get('file_name'), str)]
+    except Exception:  # noqa: BLE001  not a file with images: nothing to compare
+        return None
+    many = outside_images(img_dir, names)
+    one = [k for k, name in enumerate(names) if not image_path_inside(img_dir, name)]
+    return None if many == one else f'outside_images {many} != image_path_inside {one} for {names}'
 
 
 def dataset_differences(path: str, img_dir: str | None, level: str, policy: str, checked: Any,
