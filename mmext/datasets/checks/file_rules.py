@@ -16,6 +16,7 @@ from typing import Any
 
 from mmext.datasets.checks.annotation_rules import check_annotation, where
 from mmext.datasets.checks.image_files import LEVELS, probe_image
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.checks.problems import Problem, Report, short_repr
 from mmext.datasets.paths import outside_images, why_outside
 
@@ -51,7 +52,8 @@ class CheckedCoco:
         return dict(self.extra, images=self.images, annotations=self.annotations, categories=self.categories)
 
 
-def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: str = 'none') -> CheckedCoco:
+def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: str = 'none',
+               limits: ReadLimits | None = None) -> CheckedCoco:
     """Apply every annotation rule to parsed json content.
 
     Args:
@@ -62,18 +64,26 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
         image_check: How closely to look at every image file: ``'none'``, ``'exists'``, ``'header'`` or
             ``'decode'`` (see :func:`mmext.datasets.checks.image_files.probe_image`). Images whose size is missing are
             always read at ``'header'`` level.
+        limits: The read limits (entries, problems, polygon points). Defaults to :meth:`ReadLimits.get`.
 
     Returns:
-        The usable content and the report. Never raises for bad content: the caller applies the policy.
+        The usable content and the report. Never raises for bad content (the caller applies the policy), only
+        for content past the read limits.
+
+    Raises:
+        DatasetError: Past a read limit.
     """
     if image_check not in LEVELS:
         raise ValueError(f'image_check must be one of {LEVELS}, got {image_check!r}')
-    out = CheckedCoco(Report(source))
+    limits = ReadLimits.get(limits)
+    out = CheckedCoco(Report(source, limits=limits))
     report = out.report
     for kind, detail in section_problems(data):
         report.add(kind, detail)
     if report.fatal:
         return out
+    for key in SECTIONS:
+        check_entries(limits, source, key, len(data.get(key, ())))
     out.extra = {k: v for k, v in data.items() if k not in SECTIONS}
     images_only = 'annotations' not in data
     if images_only:
@@ -92,6 +102,11 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
     if not out.images:
         report.add('empty_dataset', why_empty(report))
     return out
+
+
+def check_entries(limits: ReadLimits, source: str, section: str, count: int) -> None:
+    """Raise when a list has more entries than the read limit ``max_entries``."""
+    limits.check(source, count, 'max_entries', f"the '{section}' list holds more than {limits.max_entries:,} entries")
 
 
 def section_problems(data: Any) -> list[tuple[str, str]]:

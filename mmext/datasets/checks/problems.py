@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.errors import DatasetError
 
 
@@ -82,7 +83,7 @@ KINDS: dict[str, Kind] = {
 SEVERITIES = ('fatal', 'error', 'warning', 'info')
 
 
-@dataclass
+@dataclass(slots=True)  # (a file may have millions: a third less memory each)
 class Problem:
     """One finding: its kind, where (image / annotation / category id) and what exactly."""
     kind: str
@@ -126,10 +127,20 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     num_images: int = 0
     num_annotations: int = 0
+    limits: ReadLimits = field(default_factory=ReadLimits, repr=False)
 
     def add(self, kind: str, detail: str, **where: Any) -> Problem:
+        """Record a problem.
+
+        Raises:
+            DatasetError: More problems than the read limit ``max_problems``.
+        """
         problem = Problem(kind, detail, **where)
         self.problems.append(problem)
+        if len(self.problems) > self.limits.max_problems > 0:
+            kinds = ', '.join(f'{n} {k}' for k, n in Counter(p.kind for p in self.problems).most_common(4))
+            raise self.limits.exceeded(self.source, f'more than {self.limits.max_problems:,} problems were found '
+                                                    f'(the most: {kinds})', 'max_problems')
         return problem
 
     def by_kind(self) -> dict[str, list[Problem]]:

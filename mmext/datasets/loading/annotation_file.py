@@ -16,6 +16,7 @@ from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
 from mmext.datasets.checks.file_rules import CheckedCoco, check_coco
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.loading.columns import CocoColumns, from_checked
 from mmext.datasets.loading.fast_reader import check_columns
 from mmext.datasets.checks.problems import Report
@@ -25,18 +26,30 @@ from mmext.runtime.gc_pause import paused_gc
 POLICIES = ('strict', 'warn')
 
 
-def read_json(path: str) -> tuple[Any, Report | None]:
-    """Parse a json file.
+def read_json(path: str, limits: ReadLimits | None = None) -> tuple[Any, Report | None]:
+    """Parse a json file (within the read limits ``max_file_bytes`` and ``max_values``).
 
     Returns:
         The content and None, or None and a report holding one ``invalid_json`` problem.
+
+    Raises:
+        DatasetError: Past a read limit.
     """
+    limits = ReadLimits.get(limits)
+    check_file_size(limits, path, os.path.getsize(path))
     with open(path, 'rb') as f:
-        return parse_json(f.read(), path)
+        return parse_json(f.read(), path, limits)
 
 
-def parse_json(raw: bytes, path: str) -> tuple[Any, Report | None]:
+def check_file_size(limits: ReadLimits, source: str, size: int) -> None:
+    """Raise when a file is larger than the read limit ``max_file_bytes``."""
+    limits.check(source, size, 'max_file_bytes', f'the file is {size:,} bytes')
+
+
+def parse_json(raw: bytes, path: str, limits: ReadLimits | None = None) -> tuple[Any, Report | None]:
     """Parse a json file's content (``path``: for the report). See :func:`read_json`."""
+    limits = ReadLimits.get(limits)
+    limits.check_values(path, raw)
     try:
         try:
             return json.loads(raw), None
@@ -74,7 +87,7 @@ def _loads_on_fresh_stack(raw: bytes) -> Any:
 
 
 def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = 'none',
-                 backend_args: dict | None = None) -> CheckedCoco:
+                 backend_args: dict | None = None, limits: ReadLimits | dict | None = None) -> CheckedCoco:
     """Read an annotation file and apply the rules (no policy yet: see :func:`apply_policy`).
 
     The whole content is kept as parsed (what ``tools/check_dataset.py --fix`` writes back); the dataset loads
@@ -85,21 +98,25 @@ def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = '
         img_dir: The image folder, to read missing sizes and check files.
         image_check: See :func:`mmext.datasets.checks.file_rules.check_coco`.
         backend_args: mmengine file backend arguments.
+        limits: The read limits (a :class:`~mmext.datasets.checks.limits.ReadLimits` or a dict of its fields).
+            Defaults to the defaults and the ``MMEXT_READ_*`` environment variables.
 
     Returns:
         The checked content.
 
     Raises:
-        DatasetError: The file does not exist.
+        DatasetError: The file does not exist, or it is past a read limit.
     """
+    limits = ReadLimits.get(limits)
+
     def check(raw: bytes, source: str) -> CheckedCoco:
-        data, failed = parse_json(raw, source)
-        return CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check)
-    return _load(check, ann_file, backend_args)
+        data, failed = parse_json(raw, source, limits)
+        return CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check, limits)
+    return _load(check, ann_file, backend_args, limits)
 
 
 def load_columns(ann_file: str, img_dir: str | None = None, image_check: str = 'none',
-                 backend_args: dict | None = None) -> CocoColumns:
+                 backend_args: dict | None = None, limits: ReadLimits | dict | None = None) -> CocoColumns:
     """Read an annotation file and apply the rules, keeping the usable content as arrays (what
     ``CustomCocoDataset`` holds). Same arguments, problems and content as :func:`load_checked`.
 
@@ -107,19 +124,23 @@ def load_columns(ann_file: str, img_dir: str | None = None, image_check: str = '
     than the json module and a fraction of its memory); one msgspec does not take (NaN in it, an entry that is
     not an object, no annotations list) is read by :func:`load_checked`'s rules and turned into arrays.
     """
+    limits = ReadLimits.get(limits)
+
     def check(raw: bytes, source: str) -> CocoColumns:
-        columns = check_columns(raw, ann_file, img_dir, image_check)
+        columns = check_columns(raw, ann_file, img_dir, image_check, limits)
         if columns is not None:
             return columns
-        data, failed = parse_json(raw, source)
-        return from_checked(CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check))
-    return _load(check, ann_file, backend_args)
+        data, failed = parse_json(raw, source, limits)
+        return from_checked(CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check,
+                                                                          limits))
+    return _load(check, ann_file, backend_args, limits)
 
 
-def _load(check: Callable[[bytes, str], Any], ann_file: str, backend_args: dict | None) -> Any:
+def _load(check: Callable[[bytes, str], Any], ann_file: str, backend_args: dict | None, limits: ReadLimits) -> Any:
     with get_local_path(ann_file, backend_args=backend_args) as local:
         try:
             with open(local, 'rb') as f:
+                check_file_size(limits, ann_file, os.fstat(f.fileno()).st_size)
                 raw = f.read()
         except OSError as err:
             raise DatasetError(f'annotation file {ann_file} cannot be read ({err.strerror}). Fix the path '

@@ -21,7 +21,7 @@ When a check fails, :class:`CutFailed` tells the caller to take the two-scan way
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import msgspec
 import numpy as np
@@ -40,12 +40,14 @@ class CutFailed(Exception):
     """The annotations array could not be found or cut as described above."""
 
 
-def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
+def locate(raw: bytes, rest_type: Any, guard: Callable[[bytes], None] | None = None
+           ) -> tuple[Any, int, int] | None:
     """Find the top-level annotations array and decode the rest of the file.
 
     Args:
         raw: The file's bytes.
         rest_type: A msgspec type for the whole file whose ``annotations`` field is ``msgspec.Raw``.
+        guard: Called with the rest of the file before it is decoded (it raises to refuse it).
 
     Returns:
         ``(rest, start, end)``: the decoded rest (``annotations`` is ``b'[]'``; images and categories are
@@ -56,13 +58,14 @@ def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
     for key_number, found in enumerate(_KEY.finditer(raw)):
         if key_number == _MAX_KEYS:  # an "annotations" key nested in some value comes before the real one
             break
-        located = _located_at(raw, found.end() - 1, rest_type)
+        located = _located_at(raw, found.end() - 1, rest_type, guard)
         if located is not None:
             return located
     return None
 
 
-def _located_at(raw: bytes, start: int, rest_type: Any) -> tuple[Any, int, int] | None:
+def _located_at(raw: bytes, start: int, rest_type: Any, guard: Callable[[bytes], None] | None
+                ) -> tuple[Any, int, int] | None:
     """:func:`locate` for the array that starts at ``start``."""
     in_head: dict[bytes, bool] = {}
     for end in _ends(raw, start):
@@ -71,6 +74,8 @@ def _located_at(raw: bytes, start: int, rest_type: Any) -> tuple[Any, int, int] 
         if any(key not in tail and not _in_head(in_head, raw, key, start) for key in _NEEDED):
             continue
         rest_bytes = raw[:start] + b'[]' + tail
+        if guard is not None:
+            guard(rest_bytes)
         try:
             rest = msgspec.json.decode(rest_bytes, type=rest_type)
         except (msgspec.DecodeError, msgspec.ValidationError):

@@ -19,6 +19,7 @@ import numpy as np
 from msgspec import UNSET, UnsetType
 
 from mmext.datasets.checks import file_rules
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.checks.problems import Report
 from mmext.datasets.loading import annotation_spans
 from mmext.datasets.loading.chunk_rules import Annotation, Chunk, Context, check_chunk
@@ -56,36 +57,43 @@ class _ImagesOnly(msgspec.Struct, gc=False):
 _ANNOTATIONS = msgspec.json.Decoder(list[Annotation])
 
 
-def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_check: str = 'none'
-                  ) -> CocoColumns | None:
+def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_check: str = 'none',
+                  limits: ReadLimits | None = None) -> CocoColumns | None:
     """Apply every annotation rule to a COCO file's bytes.
 
     Args:
         raw: The file's content.
         source: The file's path, for messages.
-        img_dir, image_check: See :func:`mmext.datasets.checks.file_rules.check_coco`.
+        img_dir, image_check, limits: See :func:`mmext.datasets.checks.file_rules.check_coco`.
 
     Returns:
         What ``check_coco`` finds and keeps, as columns; None when the file is for ``check_coco`` to read
         (msgspec refuses it, or it has no images, annotations or categories list).
+
+    Raises:
+        DatasetError: Past a read limit.
     """
     if not json_module_reads(raw):
         return None
     try:
-        return _check_columns(raw, source, img_dir, image_check)
+        return _check_columns(raw, source, img_dir, image_check, ReadLimits.get(limits))
     except RecursionError:  # nested deeper than msgspec goes: the json module says how it fares
         return None
 
 
-def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: str) -> CocoColumns | None:
-    found = annotation_spans.locate(raw, _Rest)  # one scan of the annotations (see annotation_spans)
+def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: str, limits: ReadLimits
+                   ) -> CocoColumns | None:
+    def guard(text: bytes) -> None:  # what msgspec is about to decode into Python objects (not the annotations)
+        limits.check_values(source, text, ' outside the annotations')
+    found = annotation_spans.locate(raw, _Rest, guard)  # one scan of the annotations (see annotation_spans)
     if found is not None:
         rest, start, end = found
         try:
             return _check(rest, annotation_spans.decode_pieces(raw, start, end, _ANNOTATIONS), raw, source, img_dir,
-                          image_check)
+                          image_check, limits)
         except annotation_spans.CutFailed:
             pass  # the two scans below give the same result, or send the file to check_coco
+    limits.check_values(source, raw)  # (as the json module would: an upper bound, annotations stay text here)
     try:
         data = msgspec.json.decode(raw, type=_File)
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -94,7 +102,7 @@ def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: st
         return None
     raws, data.annotations = data.annotations, UNSET
     try:
-        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check)
+        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check, limits)
     except annotation_spans.CutFailed:  # an entry that is not an object
         return None
 
@@ -109,14 +117,17 @@ def _joined_pieces(raws: list[msgspec.Raw]) -> Iterator[list[Annotation]]:
 
 
 def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, source: str, img_dir: str | None,
-           image_check: str) -> CocoColumns | None:
+           image_check: str, limits: ReadLimits) -> CocoColumns | None:
     """:func:`check_columns` for the file's images and categories (``data``) and its annotations, a piece at a
     time (``pieces``; :class:`~mmext.datasets.loading.annotation_spans.CutFailed` from them goes to the caller)."""
     if data.images is UNSET or data.categories is UNSET:
         return None
-    out = CocoColumns(Report(source))
+    out = CocoColumns(Report(source, limits=limits))
     report = out.report
     report.num_images = len(data.images)
+    file_rules.check_entries(limits, source, 'images', len(data.images))
+    file_rules.check_entries(limits, source, 'categories', len(data.categories))
+    pieces = _counted(pieces, limits, source)
     cats, dropped_cats = file_rules.check_categories(data.categories, report)
     images = _clean_images(data.images, img_dir) if image_check == 'none' else None
     if images is not None:
@@ -152,6 +163,15 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights,
                     anns, polygon_texts, json_texts, np.flatnonzero(kept))
     return out
+
+
+def _counted(pieces: Iterator[list[Annotation]], limits: ReadLimits, source: str) -> Iterator[list[Annotation]]:
+    """The pieces, checking the read limit ``max_entries`` as they come (before their columns are made)."""
+    total = 0
+    for piece in pieces:
+        total += len(piece)
+        file_rules.check_entries(limits, source, 'annotations', total)
+        yield piece
 
 
 def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, list, list, Any]:
