@@ -10,6 +10,10 @@ from mmext.errors import DatasetError
 _ENV = 'MMEXT_READ_'  # MMEXT_READ_MAX_FILE_BYTES=4e9 and so on: one variable per field
 
 
+class ReadLimitError(DatasetError):
+    """A file past one of the read limits (the message says which, and how to raise it)."""
+
+
 @dataclass(frozen=True)
 class ReadLimits:
     """The limits of the annotation readers (``CustomCocoDataset``'s and ``tools/check_dataset.py``'s).
@@ -65,9 +69,9 @@ class ReadLimits:
             values[name] = _number(value, f'read_limits {name}={value!r}')
         return replace(cls(), **values)
 
-    def exceeded(self, source: str, what: str, limit_name: str) -> DatasetError:
+    def exceeded(self, source: str, what: str, limit_name: str) -> ReadLimitError:
         """The error for a file past one limit: which file, what is too much, the limit, and how to raise it."""
-        return DatasetError(f'{source}: {what} (read limit {limit_name}={getattr(self, limit_name):,}); the file is '
+        return ReadLimitError(f'{source}: {what} (read limit {limit_name}={getattr(self, limit_name):,}); the file is '
                             'refused before reading it could exhaust the memory. If it is what you mean to read, '
                             f'raise the limit: {_ENV + limit_name.upper()}=... in the environment, or the dataset\'s '
                             f'read_limits=dict({limit_name}=...) (0: no limit)')

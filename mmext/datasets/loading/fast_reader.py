@@ -19,7 +19,7 @@ import numpy as np
 from msgspec import UNSET, UnsetType
 
 from mmext.datasets.checks import file_rules
-from mmext.datasets.checks.limits import ReadLimits
+from mmext.datasets.checks.limits import ReadLimitError, ReadLimits
 from mmext.datasets.checks.problems import Report
 from mmext.datasets.loading import annotation_spans
 from mmext.datasets.loading.chunk_rules import Annotation, Chunk, Context, check_chunk
@@ -122,12 +122,26 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     time (``pieces``; :class:`~mmext.datasets.loading.annotation_spans.CutFailed` from them goes to the caller)."""
     if data.images is UNSET or data.categories is UNSET:
         return None
+    counted = _Counted(pieces, limits, source)
+    sizes = len(data.images), len(data.categories)
+    try:
+        file_rules.check_entries(limits, source, 'images', sizes[0])
+        return _check_content(data, counted, raw, source, img_dir, image_check, limits)
+    except ReadLimitError:
+        # the reference reads the whole file first: it is invalid (a piece not read yet does not decode: the
+        # caller hands the file over), or its first limit is the first list past max_entries, or this one
+        counted.drain()
+        for section, count in zip(file_rules.SECTIONS, (sizes[0], counted.total, sizes[1])):
+            file_rules.check_entries(limits, source, section, count)
+        raise
+
+
+def _check_content(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, source: str,
+                   img_dir: str | None, image_check: str, limits: ReadLimits) -> CocoColumns:
+    """:func:`_check` within the limits."""
     out = CocoColumns(Report(source, limits=limits))
     report = out.report
     report.num_images = len(data.images)
-    file_rules.check_entries(limits, source, 'images', len(data.images))
-    file_rules.check_entries(limits, source, 'categories', len(data.categories))
-    pieces = _counted(pieces, limits, source)
     cats, dropped_cats = file_rules.check_categories(data.categories, report)
     images = _clean_images(data.images, img_dir) if image_check == 'none' else None
     if images is not None:
@@ -165,13 +179,26 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     return out
 
 
-def _counted(pieces: Iterator[list[Annotation]], limits: ReadLimits, source: str) -> Iterator[list[Annotation]]:
-    """The pieces, checking the read limit ``max_entries`` as they come (before their columns are made)."""
-    total = 0
-    for piece in pieces:
-        total += len(piece)
-        file_rules.check_entries(limits, source, 'annotations', total)
-        yield piece
+class _Counted:
+    """The pieces, counting their annotations against the read limit ``max_entries`` as they come (before their
+    columns are made)."""
+
+    def __init__(self, pieces: Iterator[list[Annotation]], limits: ReadLimits, source: str) -> None:
+        self.pieces, self.limits, self.source, self.total = pieces, limits, source, 0
+
+    def __iter__(self) -> _Counted:
+        return self
+
+    def __next__(self) -> list[Annotation]:
+        piece = next(self.pieces)
+        self.total += len(piece)
+        file_rules.check_entries(self.limits, self.source, 'annotations', self.total)
+        return piece
+
+    def drain(self) -> None:
+        """Decode the pieces not read yet (one at a time, dropped at once), counting their annotations."""
+        for piece in self.pieces:
+            self.total += len(piece)
 
 
 def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, list, list, Any]:

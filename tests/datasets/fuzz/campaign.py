@@ -57,10 +57,11 @@ def run_case(case: Case, work: Path, img_dir: str) -> Finding | None:
     folder = img_dir if case.with_img_dir else None
     try:
         with time_limit(CASE_SECONDS):
-            ref, fast, checked = read_both(path, folder, case.level, case.small_chunks)
+            ref, fast, checked = read_both(path, folder, case.level, case.small_chunks, case.limits)
             diff = differences(ref, fast) or path_rule_differences(case.content, folder)
             if diff is None and case.build:
-                diff = dataset_differences(path, folder, case.level, case.policy, checked, case.pipeline)
+                diff = dataset_differences(path, folder, case.level, case.policy, checked, case.pipeline,
+                                           case.limits, fast.error)
     except Foreign as err:
         return Finding(case, 'foreign', str(err))
     except TimeoutError as err:
@@ -129,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
         figures = run(args.files, args.seed, args.first, progress=True, build_every=args.build_every)
     for finding in figures.findings[:50]:
         print(f'{finding.what} case {finding.case.index} ({finding.case.name}, level={finding.case.level}, '
-              f'img_dir={finding.case.with_img_dir}, small_chunks={finding.case.small_chunks}): '
+              f'img_dir={finding.case.with_img_dir}, small_chunks={finding.case.small_chunks}, '
+              f'limits={finding.case.limits}): '
               f'{finding.detail.splitlines()[0][:400]}')
     if args.out:
         out = Path(args.out)

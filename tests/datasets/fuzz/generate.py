@@ -31,6 +31,7 @@ class Case:
         level: The ``image_check`` level both readers get.
         with_img_dir: Whether they get the image folder (else None).
         small_chunks: Whether the fast reader decodes a few annotations at a time (chunk and piece edges).
+        limits: Read limits for both readers, small enough to be reached (None: the defaults).
         build: Also build ``CustomCocoDataset`` (and with ``pipeline``, run its pipeline on every image).
     """
     index: int
@@ -42,6 +43,7 @@ class Case:
     build: bool = False
     pipeline: bool = False
     policy: str = 'warn'
+    limits: dict | None = None
     mutations: list = field(default_factory=list)
 
 
@@ -75,7 +77,15 @@ def make_case(seed: int, index: int, img_dir: str, build_every: int = 20, pipeli
     return Case(index, '+'.join(names), text, level=level, with_img_dir=rng.random() < 0.9,
                 small_chunks=rng.random() < 0.25, build=build,
                 pipeline=build and pipeline_every and rng.randrange(max(1, pipeline_every // build_every)) == 0,
-                policy=rng.choice(('warn', 'strict')), mutations=names[1:])
+                policy=rng.choice(('warn', 'strict')), limits=_limits(rng) if rng.random() < 0.1 else None,
+                mutations=names[1:])
+
+
+def _limits(rng: random.Random) -> dict:
+    """One or two read limits, at sizes the seed files reach."""
+    choices = dict(max_file_bytes=(100, 1000, 3000, 10000), max_values=(50, 300, 1000, 5000),
+                   max_entries=(1, 3, 5, 10, 100), max_problems=(1, 2, 5, 20), max_polygon_points=(2, 3, 4, 50, 1000))
+    return {name: rng.choice(choices[name]) for name in rng.sample(sorted(choices), rng.choice((1, 1, 2)))}
 
 
 def write(data: dict, rng: random.Random, img_dir: str) -> bytes:

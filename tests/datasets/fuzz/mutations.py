@@ -130,12 +130,12 @@ def gigantic_polygon(d, rng):
     ann = _entry(d, rng, 'annotations')
     if ann is None:
         return
-    n = rng.choice((3, 100, 1000, 5000, 20000))
+    n = rng.choices((3, 100, 1000, 5000, 20000), (4, 4, 3, 2, 1))[0]
     outside = rng.random() < 0.2
     coords = [round(rng.uniform(0, WIDTH if i % 2 == 0 else HEIGHT), 2) for i in range(2 * n)]
     if outside:
         coords[rng.randrange(len(coords))] = rng.choice((-1000.0, 1e6, 3 * WIDTH))
-    polys = [coords] if rng.random() < 0.7 else [coords[:6]] * rng.choice((100, 1000))
+    polys = [coords] if rng.random() < 0.7 else [coords[:6]] * rng.choices((100, 1000), (3, 1))[0]
     ann['segmentation'] = polys
 
 
@@ -145,7 +145,7 @@ def whole_file(d, rng):
                            '{"images": [], "annotations": [], "categories": []}'))
     ann = _entry(d, rng, 'annotations')
     if ann is not None:  # many copies of one annotation
-        d['annotations'].extend(dict(ann, id=10 ** 6 + i) for i in range(rng.choice((100, 1000, 5000))))
+        d['annotations'].extend(dict(ann, id=10 ** 6 + i) for i in range(rng.choices((100, 1000, 5000), (4, 2, 1))[0]))
 
 
 def crowd_rle(d, rng):
