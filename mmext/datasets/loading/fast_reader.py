@@ -90,7 +90,7 @@ def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: st
         rest, start, end = found
         try:
             return _check(rest, annotation_spans.decode_pieces(raw, start, end, _ANNOTATIONS), raw, source, img_dir,
-                          image_check, limits)
+                          image_check, limits, memoryview(raw)[start:end])
         except annotation_spans.CutFailed:
             pass  # the two scans below give the same result, or send the file to check_coco
     limits.check_values(source, raw)  # (as the json module would: an upper bound, annotations stay text here)
@@ -102,7 +102,7 @@ def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: st
         return None
     raws, data.annotations = data.annotations, UNSET
     try:
-        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check, limits)
+        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check, limits, len(raws))
     except annotation_spans.CutFailed:  # an entry that is not an object
         return None
 
@@ -117,9 +117,10 @@ def _joined_pieces(raws: list[msgspec.Raw]) -> Iterator[list[Annotation]]:
 
 
 def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, source: str, img_dir: str | None,
-           image_check: str, limits: ReadLimits) -> CocoColumns | None:
+           image_check: str, limits: ReadLimits, annotations: memoryview | int) -> CocoColumns | None:
     """:func:`check_columns` for the file's images and categories (``data``) and its annotations, a piece at a
-    time (``pieces``; :class:`~mmext.datasets.loading.annotation_spans.CutFailed` from them goes to the caller)."""
+    time (``pieces``; :class:`~mmext.datasets.loading.annotation_spans.CutFailed` from them goes to the caller).
+    ``annotations``: the annotations array's text, or how many annotations there are when that is known."""
     if data.images is UNSET or data.categories is UNSET:
         return None
     counted = _Counted(pieces, limits, source)
@@ -130,7 +131,7 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     except ReadLimitError:
         # the reference reads the whole file first: it is invalid (a piece not read yet does not decode: the
         # caller hands the file over), or its first limit is the first list past max_entries, or this one
-        counted.drain()
+        counted.drain(annotations)
         for section, count in zip(file_rules.SECTIONS, (sizes[0], counted.total, sizes[1])):
             file_rules.check_entries(limits, source, section, count)
         raise
@@ -195,9 +196,25 @@ class _Counted:
         file_rules.check_entries(self.limits, self.source, 'annotations', self.total)
         return piece
 
-    def drain(self) -> None:
-        """Decode the pieces not read yet (one at a time, dropped at once), counting their annotations."""
-        for piece in self.pieces:
+    def drain(self, annotations: memoryview | int) -> None:
+        """After a limit, what the reference would find first: whether the annotations array is valid JSON, and
+        how many annotations it holds (as far as ``max_entries``; ``annotations``: its text, or the number).
+
+        Raises:
+            CutFailed: The array is not valid JSON (the reference says so).
+        """
+        if isinstance(annotations, int):
+            self.total = annotations
+            return
+        try:
+            msgspec.json.decode(annotations, type=msgspec.Raw)  # its syntax, without building anything
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise annotation_spans.CutFailed(str(err)) from None
+        limit = self.limits.max_entries
+        while not (limit and self.total > limit):
+            piece = next(self.pieces, None)  # (one at a time, dropped at once)
+            if piece is None:
+                break
             self.total += len(piece)
 
 

@@ -72,8 +72,8 @@ def run_case(case: Case, work: Path, img_dir: str) -> Finding | None:
 
 
 def run(files: int, seed: int = 0, first: int = 0, progress: bool = False, build_every: int = 20,
-        work: Path | None = None) -> Figures:
-    """Cases ``first .. first + files - 1`` of the run with ``seed``."""
+        work: Path | None = None, out: str | None = None) -> Figures:
+    """Cases ``first .. first + files - 1`` of the run with ``seed`` (each finding's file written to ``out``)."""
     from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     init_default_scope('mmdet')
@@ -91,6 +91,8 @@ def run(files: int, seed: int = 0, first: int = 0, progress: bool = False, build
                 figures.builds += case.build
                 if finding is not None:
                     figures.findings.append(finding)
+                    if out:
+                        save(finding, Path(out))
                 if progress and figures.files % 1000 == 0:
                     figures.seconds, figures.cpu_seconds = time.perf_counter() - start, time.process_time() - cpu
                     print(f'  {figures.line()}', file=sys.stderr, flush=True)
@@ -100,9 +102,16 @@ def run(files: int, seed: int = 0, first: int = 0, progress: bool = False, build
     return figures
 
 
+def save(finding: Finding, out: Path) -> None:
+    """The finding's file and what was wrong, as ``out/<index>.json`` and ``.txt``."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f'{finding.case.index}.json').write_bytes(finding.case.content)
+    (out / f'{finding.case.index}.txt').write_text(f'{finding.what} {finding.case}\n{finding.detail}\n'[:20000])
+
+
 def _worker(args: tuple) -> Figures:
-    files, seed, first, build_every = args
-    return run(files, seed, first, progress=first == 0, build_every=build_every)
+    files, seed, first, build_every, out = args
+    return run(files, seed, first, progress=first == 0, build_every=build_every, out=out)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs > 1:
         import multiprocessing
         share = -(-args.files // args.jobs)
-        parts = [(min(share, args.files - k * share), args.seed, args.first + k * share, args.build_every)
+        parts = [(min(share, args.files - k * share), args.seed, args.first + k * share, args.build_every, args.out)
                  for k in range(args.jobs) if args.files - k * share > 0]
         with multiprocessing.get_context('fork').Pool(len(parts)) as pool:
             results = pool.map(_worker, parts)
@@ -127,17 +136,11 @@ def main(argv: list[str] | None = None) -> int:
                           findings=[f for r in results for f in r.findings])
         figures.seconds = time.perf_counter() - start
     else:
-        figures = run(args.files, args.seed, args.first, progress=True, build_every=args.build_every)
+        figures = run(args.files, args.seed, args.first, progress=True, build_every=args.build_every, out=args.out)
     for finding in figures.findings[:50]:
         print(f'{finding.what} case {finding.case.index} ({finding.case.name}, level={finding.case.level}, '
               f'img_dir={finding.case.with_img_dir}, small_chunks={finding.case.small_chunks}, '
               f'limits={finding.case.limits}): '
               f'{finding.detail.splitlines()[0][:400]}')
-    if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        for finding in figures.findings:
-            (out / f'{finding.case.index}.json').write_bytes(finding.case.content)
-            (out / f'{finding.case.index}.txt').write_text(f'{finding.what} {finding.case}\n{finding.detail}\n'[:20000])
     print(f'seed {args.seed}: {figures.line()}')
     return 1 if figures.findings else 0

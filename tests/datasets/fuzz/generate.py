@@ -100,7 +100,8 @@ def write(data: dict, rng: random.Random, img_dir: str) -> bytes:
 
 
 def _dup_pair(value_token: str) -> str:
-    key, other = json.loads(value_token)[len(RAW_MARK):-1].split('\x01', 1)
+    text = json.loads(value_token)[len(RAW_MARK):-1]
+    key, other = text.split('\x01', 1) if '\x01' in text else ('dup', text)  # (a later mutation changed it)
     return f'{json.dumps(key)}: {other}'
 
 
