@@ -1,4 +1,4 @@
-"""A COCO file's annotations array found in its bytes, and decoded a piece at a time in one pass.
+"""A COCO file's annotations array found in its bytes, and decoded (and counted) a piece at a time in one pass.
 
 To decode the annotations a chunk at a time (so that they are never all in memory as Python objects), the loader
 used to decode the file once with each annotation left as ``msgspec.Raw`` and then join and decode each chunk:
@@ -25,6 +25,9 @@ from typing import Any, Callable, Iterator
 
 import msgspec
 import numpy as np
+
+from mmext.datasets.checks.file_rules import check_entries
+from mmext.datasets.checks.limits import ReadLimits
 
 PIECE_BYTES = 1 << 24  # about 45,000 COCO annotations with polygons
 _KEY = re.compile(rb'"annotations"\s*:\s*\[')
@@ -148,3 +151,47 @@ def decode_pieces(raw: bytes, start: int, end: int, decoder: msgspec.json.Decode
             break
         yield anns
         pos = cut.end() - 1 if cut is not None else last
+
+
+class CountedPieces:
+    """The pieces, counting their annotations against the read limit ``max_entries`` as they come (before their
+    columns are made).
+
+    Args:
+        pieces: The pieces (from :func:`decode_pieces`).
+        limits: The read limits.
+        source: The file, for messages.
+    """
+
+    def __init__(self, pieces: Iterator[list], limits: ReadLimits, source: str) -> None:
+        self.pieces, self.limits, self.source, self.total = pieces, limits, source, 0
+
+    def __iter__(self) -> CountedPieces:
+        return self
+
+    def __next__(self) -> list:
+        piece = next(self.pieces)
+        self.total += len(piece)
+        check_entries(self.limits, self.source, 'annotations', self.total)
+        return piece
+
+    def drain(self, annotations: memoryview | int) -> None:
+        """After a limit, what the reference would find first: whether the annotations array is valid JSON, and
+        how many annotations it holds (as far as ``max_entries``; ``annotations``: its text, or the number).
+
+        Raises:
+            CutFailed: The array is not valid JSON (the reference says so).
+        """
+        if isinstance(annotations, int):
+            self.total = annotations
+            return
+        try:
+            msgspec.json.decode(annotations, type=msgspec.Raw)  # its syntax, without building anything
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise CutFailed(str(err)) from None
+        limit = self.limits.max_entries
+        while not (limit and self.total > limit):
+            piece = next(self.pieces, None)  # (one at a time, dropped at once)
+            if piece is None:
+                break
+            self.total += len(piece)

@@ -123,7 +123,7 @@ def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, 
     ``annotations``: the annotations array's text, or how many annotations there are when that is known."""
     if data.images is UNSET or data.categories is UNSET:
         return None
-    counted = _Counted(pieces, limits, source)
+    counted = annotation_spans.CountedPieces(pieces, limits, source)
     sizes = len(data.images), len(data.categories)
     try:
         file_rules.check_entries(limits, source, 'images', sizes[0])
@@ -178,44 +178,6 @@ def _check_content(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw:
     out.set_content(ctx.category_ids, ctx.image_ids, [img['file_name'] for img in kept_imgs], widths, heights,
                     anns, polygon_texts, json_texts, np.flatnonzero(kept))
     return out
-
-
-class _Counted:
-    """The pieces, counting their annotations against the read limit ``max_entries`` as they come (before their
-    columns are made)."""
-
-    def __init__(self, pieces: Iterator[list[Annotation]], limits: ReadLimits, source: str) -> None:
-        self.pieces, self.limits, self.source, self.total = pieces, limits, source, 0
-
-    def __iter__(self) -> _Counted:
-        return self
-
-    def __next__(self) -> list[Annotation]:
-        piece = next(self.pieces)
-        self.total += len(piece)
-        file_rules.check_entries(self.limits, self.source, 'annotations', self.total)
-        return piece
-
-    def drain(self, annotations: memoryview | int) -> None:
-        """After a limit, what the reference would find first: whether the annotations array is valid JSON, and
-        how many annotations it holds (as far as ``max_entries``; ``annotations``: its text, or the number).
-
-        Raises:
-            CutFailed: The array is not valid JSON (the reference says so).
-        """
-        if isinstance(annotations, int):
-            self.total = annotations
-            return
-        try:
-            msgspec.json.decode(annotations, type=msgspec.Raw)  # its syntax, without building anything
-        except (msgspec.DecodeError, msgspec.ValidationError) as err:
-            raise annotation_spans.CutFailed(str(err)) from None
-        limit = self.limits.max_entries
-        while not (limit and self.total > limit):
-            piece = next(self.pieces, None)  # (one at a time, dropped at once)
-            if piece is None:
-                break
-            self.total += len(piece)
 
 
 def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarray, list, list, Any]:
