@@ -57,10 +57,10 @@ def run_case(case: Case, work: Path, img_dir: str) -> Finding | None:
     folder = img_dir if case.with_img_dir else None
     try:
         with time_limit(CASE_SECONDS):
-            ref, fast, checked = read_both(path, folder, case.level, case.small_chunks, case.limits)
+            ref, fast, content = read_both(path, folder, case.level, case.small_chunks, case.limits)
             diff = differences(ref, fast) or path_rule_differences(case.content, folder)
             if diff is None and case.build:
-                diff = dataset_differences(path, folder, case.level, case.policy, checked, case.pipeline,
+                diff = dataset_differences(path, folder, case.level, case.policy, content, case.pipeline,
                                            case.limits, fast.error)
     except Foreign as err:
         return Finding(case, 'foreign', str(err))

@@ -90,13 +90,15 @@ def guarded(read: Callable[[], Any]) -> tuple[Any, str | None]:
 
 def read_both(path: str, img_dir: str | None, level: str, small_chunks: bool, limits: dict | None = None
               ) -> tuple[Verdict, Verdict, Any]:
-    """The reference's and the fast reader's verdicts on one file, and the reference's checked content."""
+    """The reference's and the fast reader's verdicts on one file, and the content a dataset built on it must
+    hold (the reference's, or where only the fast reader reads it, past the json module's ``max_values``, its
+    own; None when neither reads it)."""
     checked, error = guarded(lambda: load_checked(path, img_dir, level, limits=limits))
     ref = Verdict(error=error) if error else guarded(lambda: canonical(from_checked(checked)))[0]
     with chunks(small_chunks):
         columns, error = guarded(lambda: load_columns(path, img_dir, level, limits=limits))
     fast = Verdict(error=error) if error else guarded(lambda: canonical(columns))[0]
-    return ref, fast, checked
+    return ref, fast, from_checked(checked) if checked is not None else None if fast.error else columns
 
 
 def differences(ref: Verdict, fast: Verdict) -> str | None:
@@ -131,15 +133,15 @@ def path_rule_differences(content: bytes, img_dir: str | None) -> str | None:
     return None if many == one else f'outside_images {many} != image_path_inside {one} for {names}'
 
 
-def dataset_differences(path: str, img_dir: str | None, level: str, policy: str, checked: Any,
+def dataset_differences(path: str, img_dir: str | None, level: str, policy: str, content: CocoColumns | None,
                         pipeline: bool, limits: dict | None = None, fast_error: str | None = None) -> str | None:
-    """Build ``CustomCocoDataset`` on the file; what differs from the reference's verdict under ``policy``
-    (``fast_error``: what the fast reader raised, where the reference has no content)."""
+    """Build ``CustomCocoDataset`` on the file; what differs from the verdict on ``content`` (see
+    :func:`read_both`) under ``policy`` (``fast_error``: what the fast reader raised, where there is none)."""
     from mmext.datasets.custom_coco import CustomCocoDataset
     expected_error = fast_error
-    if checked is not None:
+    if content is not None:
         try:
-            apply_policy(checked, policy, logger='silent')
+            apply_policy(content, policy, logger='silent')
         except MmextError as err:
             expected_error = f'{type(err).__name__}: {err}'
     prefix = img_dir if img_dir is not None else ''
@@ -149,12 +151,12 @@ def dataset_differences(path: str, img_dir: str | None, level: str, policy: str,
         **(dict(data_prefix=dict(img=img_dir)) if img_dir is not None else {})))
     if img_dir is None:  # the dataset needs its image folder
         return None if error and "has no 'img' folder" in error else f'dataset without data_prefix: {error!r}'
-    if checked is None or expected_error is not None:
+    if content is None or expected_error is not None:
         return None if error == expected_error else f'dataset: {error!r}, reference: {expected_error!r}'
     if error is not None:  # past the rules: the class list, or no image at all (an error naming why)
         return None if 'has no images' in error or 'class' in error else f'dataset raised {error!r}'
     got = encode([ds.data_list[i] for i in range(len(ds))])
-    want = records_text(from_checked(checked), ds.cat2label, prefix)
+    want = records_text(content, ds.cat2label, prefix)
     if got != want:
         return f'dataset records differ from the reference: {got[:200]!r} / {want[:200]!r}'
     if pipeline:
