@@ -71,10 +71,10 @@ class ReadLimits:
 
     def exceeded(self, source: str, what: str, limit_name: str) -> ReadLimitError:
         """The error for a file past one limit: which file, what is too much, the limit, and how to raise it."""
-        return ReadLimitError(f'{source}: {what} (read limit {limit_name}={getattr(self, limit_name):,}); the file is '
-                            'refused before reading it could exhaust the memory. If it is what you mean to read, '
-                            f'raise the limit: {_ENV + limit_name.upper()}=... in the environment, or the dataset\'s '
-                            f'read_limits=dict({limit_name}=...) (0: no limit)')
+        return ReadLimitError(f'{source}: {what} (read limit {limit_name}={getattr(self, limit_name):,}); the file '
+                              'is refused before reading it could exhaust the memory. If it is what you mean to read, '
+                              f'raise the limit: {_ENV + limit_name.upper()}=... in the environment, or the '
+                              f"dataset's read_limits=dict({limit_name}=...) (0: no limit)")
 
     def check(self, source: str, value: int, limit_name: str, what: str) -> None:
         """Raise :meth:`exceeded` when ``value`` is past the limit ``limit_name`` (``what``: what is too much)."""
@@ -88,6 +88,7 @@ class ReadLimits:
         values = json_values(text) if len(text) >= self.max_values > 0 else 0  # (never more than one a byte)
         self.check(source, values, 'max_values', f'about {values:,} JSON values{part} would be built as Python '
                                                  'objects')
+
 
 def _number(value: Any, where: str) -> int:
     try:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, NamedTuple
 
 from mmext.datasets.checks.limits import ReadLimits
@@ -230,7 +231,7 @@ def short_repr(value: Any, limit: int = 60) -> str:
             text = item.text
         elif isinstance(item, (list, tuple, dict)):
             close = ']' if isinstance(item, list) else ')' if isinstance(item, tuple) else '}'
-            pairs = list(item.items())[:limit] if isinstance(item, dict) else None
+            pairs = list(islice(item.items(), limit)) if isinstance(item, dict) else None
             members = list(item[:limit]) if pairs is None else pairs
             stack.append(_Text(',)' if type(item) is tuple and len(item) == 1 else close))
             for k in range(len(members) - 1, -1, -1):
