@@ -195,3 +195,9 @@ def test_the_nesting_limit_does_not_depend_on_where_the_file_is_read_from(tmp_pa
     checked = load_checked(ann)
     with pytest.raises(DatasetError, match='nested too deeply for the json module to write'):
         write_fixed(checked, str(tmp_path / 'fixed.json'), ann)
+
+
+def test_split_coco_refuses_a_file_past_a_read_limit(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv('MMEXT_READ_MAX_FILE_BYTES', '100')
+    assert load_tool('split_coco').main([_write(tmp_path, base_coco()), '--out-dir', str(tmp_path / 'out')]) == 1
+    assert 'read limit max_file_bytes=100' in capsys.readouterr().err
