@@ -34,7 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     from mmext.datasets.split import kfold_coco, split_coco, split_summary
     from mmext.errors import MmextError
 
-    data, failed = read_json(args.ann_file) if osp.isfile(args.ann_file) else (None, None)
+    try:
+        data, failed = read_json(args.ann_file) if osp.isfile(args.ann_file) else (None, None)
+    except MmextError as err:  # past a read limit
+        print(f'error: {err}', file=sys.stderr)
+        return 1
     if data is None:
         why = failed.problems[0].detail if failed else 'no such file'
         print(f'error: {args.ann_file}: {why}', file=sys.stderr)

@@ -18,6 +18,7 @@ from mmengine.logging import print_log
 
 from mmext.datasets.checks.broken_images import BrokenImages
 from mmext.datasets.checks.image_files import LEVELS
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.classes import ClassMap, resolve_classes
 from mmext.datasets.loading.annotation_file import apply_policy, load_columns
 from mmext.datasets.loading.columns import CocoColumns
@@ -51,6 +52,10 @@ class CustomCocoDataset(CocoDataset):
             ``'error'``.
         max_broken_fraction: Under ``broken_images='skip'``, the fraction of the dataset's images that may be
             skipped before the run stops. Defaults to 0.01.
+        read_limits: The limits past which the annotation file is refused with one line instead of exhausting
+            the memory (file size, values, entries, problems, polygon points): a dict of
+            :class:`~mmext.datasets.checks.limits.ReadLimits` fields, over the defaults and the ``MMEXT_READ_*``
+            environment variables. Defaults to None.
         annotations: The annotation file already read and checked for this config (what
             :meth:`read_annotations` returns), so that it is not read twice: ``MMExtRunner`` hands over the read
             it made for ``num_classes='auto'``. Defaults to None (the dataset reads ``ann_file``).
@@ -67,11 +72,13 @@ class CustomCocoDataset(CocoDataset):
     METAINFO: dict = {}  # no built-in class list: the json is the source
 
     def __init__(self, *args, policy: str = 'warn', image_check: str = 'none', broken_images: str = 'error',
-                 max_broken_fraction: float = 0.01, annotations: CocoColumns | None = None, **kwargs) -> None:
+                 max_broken_fraction: float = 0.01, read_limits: dict | None = None,
+                 annotations: CocoColumns | None = None, **kwargs) -> None:
         if image_check not in LEVELS:
             raise DatasetError(f'CustomCocoDataset: image_check={image_check!r} is not one of {LEVELS}')
         self.policy = policy
         self.image_check = image_check
+        self.read_limits = ReadLimits.get(read_limits)
         self.broken = BrokenImages(broken_images, max_broken_fraction)
         self.report = None
         self._annotations = annotations
@@ -91,7 +98,8 @@ class CustomCocoDataset(CocoDataset):
             DatasetError: The file cannot be read, or breaks the rules under ``policy='strict'``.
         """
         ann_file, img_dir = leaf_files(cfg)
-        columns = load_columns(ann_file or '', img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'))
+        columns = load_columns(ann_file or '', img_dir, cfg.get('image_check', 'none'), cfg.get('backend_args'),
+                               cfg.get('read_limits'))
         apply_policy(columns, cfg.get('policy', 'warn'), logger='silent')
         return columns
 
@@ -112,8 +120,12 @@ class CustomCocoDataset(CocoDataset):
         """Read and check the json, settle the classes, and return mmdet's per-image records (a sequence that
         builds each record when it is asked for; see :mod:`mmext.datasets.loading.image_records`)."""
         columns, self._annotations = self._annotations, None  # the hand-over is used once
+        if not isinstance(self.data_prefix.get('img'), str):
+            raise DatasetError(f"{self.ann_file}: data_prefix={self.data_prefix} has no 'img' folder; give the image "
+                               "folder that file_name is relative to, e.g. data_prefix=dict(img='images/')")
         if columns is None:
-            columns = load_columns(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args)
+            columns = load_columns(self.ann_file, self.data_prefix.get('img'), self.image_check, self.backend_args,
+                                   self.read_limits)
         apply_policy(columns, self.policy)
         self.report = columns.report
         class_map = resolve_classes(columns.categories, columns.ann_counts, self._metainfo.get('classes'),

@@ -13,6 +13,7 @@ import random
 from typing import Any, Callable, Iterator
 
 from tests.datasets.coco_builder import base_coco
+from tests.datasets.fuzz_regressions import regression_cases
 
 Mutation = Callable[[dict, random.Random], Any]  # changes the dict in place, or returns raw text/bytes
 _WEIRD = [None, True, -1, 0, 1.5, 'x', '', [], {}, [1, 2], {'a': 1}, math.nan, math.inf, 10 ** 30, -0.0]
@@ -202,7 +203,10 @@ _COMBINABLE = [k for k in KINDS if k not in ('invalid_json', 'not_coco', 'missin
 
 
 def annotation_cases(per_kind: int = 12, combined: int = 60, seed: int = 0) -> Iterator[tuple[str, str, bytes]]:
-    """(case id, kind, file content) for ``per_kind`` cases of each kind plus ``combined`` multi-defect cases."""
+    """(case id, kind, file content) for the regression cases the differential fuzzer found
+    (:mod:`tests.datasets.fuzz_regressions`), ``per_kind`` cases of each kind and ``combined`` multi-defect
+    cases."""
+    yield from regression_cases()
     for kind, mutate in KINDS.items():
         for i in range(per_kind):
             yield f'{kind}-{i}', kind, _apply([mutate], random.Random(f'{seed}-{kind}-{i}'))

@@ -3,10 +3,8 @@ error/summary from mmext's rules, never in an exception from inside mmdet, pycoc
 never in a silently empty or silently thinned dataset."""
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import signal
 from collections import Counter
 
 import pytest
@@ -18,25 +16,13 @@ from mmext.datasets.custom_coco import CustomCocoDataset
 from mmext.datasets.checks.problems import KINDS
 from mmext.errors import DatasetError
 from tests.datasets.coco_builder import base_coco, write_coco
+from tests.datasets.fuzz.differential import time_limit
 from tests.datasets.fuzz_corpus import IMAGE_KINDS, annotation_cases, break_image
 
 CASE_SECONDS = 10
 PIPELINE = [dict(type='LoadImageFromFile'), dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
             dict(type='Resize', scale=(48, 36), keep_ratio=True), dict(type='PackDetInputs')]
 CASES = list(annotation_cases())
-
-
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    def expire(signum, frame):
-        raise TimeoutError(f'case took more than {seconds}s')
-    old = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 @pytest.fixture(scope='module')

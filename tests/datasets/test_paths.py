@@ -23,3 +23,30 @@ def test_dataset_leaves_look_through_every_wrapper():
                                                 dict(type='ClassBalancedDataset', oversample_thr=0.1, dataset=b), c])
     assert list(dataset_leaves(cfg)) == [a, b, c]
     assert list(dataset_leaves(None)) == []
+
+
+def test_image_path_inside_follows_dots_and_symlinks(tmp_path):
+    from mmext.datasets.paths import image_path_inside
+    from tests.datasets.fuzz.seeds import INSIDE_NAMES, OUTSIDE_NAMES, image_folder
+    img_dir = image_folder(tmp_path)['img_dir']
+    for name in INSIDE_NAMES + ('link_dir/../images/img1.png', 'a\x00b.png', '\ud800.png'):
+        assert image_path_inside(img_dir, name), name
+    for name in OUTSIDE_NAMES + (img_dir + 'img1.png', 'link_dir/../img1.png'):  # (link_dir/.. is outside/..)
+        assert not image_path_inside(img_dir, name), name
+    # without a local folder: only an absolute name or one that climbs out (after normalising)
+    for folder in (None, '', 's3://bucket/images/'):
+        assert image_path_inside(folder, 'link_out.png') and image_path_inside(folder, 'a/../b.png')
+        assert not image_path_inside(folder, 'a/../../b.png') and not image_path_inside(folder, '/etc/passwd')
+
+
+def test_outside_images_finds_what_image_path_inside_finds(tmp_path):
+    from mmext.datasets.paths import image_path_inside, outside_images
+    from tests.datasets.fuzz.seeds import INSIDE_NAMES, OUTSIDE_NAMES, image_folder
+    img_dir = image_folder(tmp_path)['img_dir']
+    (tmp_path / 'images' / 'sub' / 'deeper').mkdir()
+    (tmp_path / 'images' / 'sub' / 'back').symlink_to(tmp_path / 'outside')
+    names = list(INSIDE_NAMES + OUTSIDE_NAMES) + ['sub/back/evil.png', 'sub/deeper/x.png', 'sub/back', 'a..b.png',
+                                                  'link_in.png/', 'sub/./img5.png', 'missing/dir/x.png']
+    for folder in (img_dir, img_dir.rstrip('/'), str(tmp_path / 'images' / 'sub'), None, 's3://b/'):
+        assert outside_images(folder, names) == [k for k, n in enumerate(names) if not image_path_inside(folder, n)]
+    assert [names[k] for k in outside_images(img_dir, names)][-2:] == ['sub/back/evil.png', 'sub/back']

@@ -61,7 +61,7 @@ def check_annotation(ann: dict, img: dict, report: Report) -> bool:
         report.add('bad_iscrowd', f'iscrowd is {short_repr(crowd)}; set to 0', **where(ann, img))
     seg = ann.get('segmentation')
     if seg:
-        why = segmentation_problem(seg, width, height)
+        why = segmentation_problem(seg, width, height, report.limits.max_polygon_points)
         if why:
             report.add('bad_segmentation', f'{why}; segmentation removed, box kept', **where(ann, img))
             ann['segmentation'] = []
@@ -84,9 +84,14 @@ def _drop(report: Report, kind: str, detail: str, ann: dict, img: dict) -> bool:
     return False
 
 
-def segmentation_problem(seg: Any, width: int, height: int) -> str:
-    """What is wrong with a COCO segmentation (polygons or RLE), or '' when it is fine or empty."""
+def segmentation_problem(seg: Any, width: int, height: int, max_points: int = 0) -> str:
+    """What is wrong with a COCO segmentation (polygons or RLE), or '' when it is fine or empty (``max_points``:
+    the most polygon points of one annotation, 0: any number)."""
     if isinstance(seg, list):
+        numbers = sum(len(poly) for poly in seg if type(poly) is list)
+        if max_points and numbers > 2 * max_points:
+            return (f'the polygons hold {numbers // 2:,} points, more than the read limit max_polygon_points='
+                    f'{max_points:,}')
         for poly in seg:
             if type(poly) is not list:
                 return f'segmentation holds a {type(poly).__name__} where a polygon list belongs'

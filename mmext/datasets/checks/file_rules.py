@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import os.path as osp
 from dataclasses import dataclass, field
-from math import isfinite
 from typing import Any
 
 from mmext.datasets.checks.annotation_rules import check_annotation, where
 from mmext.datasets.checks.image_files import LEVELS, probe_image
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.checks.problems import Problem, Report, short_repr
+from mmext.datasets.paths import outside_images, why_outside
 
 SECTIONS = ('images', 'annotations', 'categories')
+MAX_SIDE = 2 ** 31 - 1  # the largest image side: OpenCV and mmcv hold sizes as 32-bit integers
 _NUM = (int, float)
 _ID = (int, str)
 
@@ -50,7 +52,8 @@ class CheckedCoco:
         return dict(self.extra, images=self.images, annotations=self.annotations, categories=self.categories)
 
 
-def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: str = 'none') -> CheckedCoco:
+def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: str = 'none',
+               limits: ReadLimits | None = None) -> CheckedCoco:
     """Apply every annotation rule to parsed json content.
 
     Args:
@@ -61,18 +64,26 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
         image_check: How closely to look at every image file: ``'none'``, ``'exists'``, ``'header'`` or
             ``'decode'`` (see :func:`mmext.datasets.checks.image_files.probe_image`). Images whose size is missing are
             always read at ``'header'`` level.
+        limits: The read limits (entries, problems, polygon points). Defaults to :meth:`ReadLimits.get`.
 
     Returns:
-        The usable content and the report. Never raises for bad content: the caller applies the policy.
+        The usable content and the report. Never raises for bad content (the caller applies the policy), only
+        for content past the read limits.
+
+    Raises:
+        DatasetError: Past a read limit.
     """
     if image_check not in LEVELS:
         raise ValueError(f'image_check must be one of {LEVELS}, got {image_check!r}')
-    out = CheckedCoco(Report(source))
+    limits = ReadLimits.get(limits)
+    out = CheckedCoco(Report(source, limits=limits))
     report = out.report
     for kind, detail in section_problems(data):
         report.add(kind, detail)
     if report.fatal:
         return out
+    for key in SECTIONS:
+        check_entries(limits, source, key, len(data.get(key, ())))
     out.extra = {k: v for k, v in data.items() if k not in SECTIONS}
     images_only = 'annotations' not in data
     if images_only:
@@ -91,6 +102,11 @@ def check_coco(data: Any, source: str, img_dir: str | None = None, image_check: 
     if not out.images:
         report.add('empty_dataset', why_empty(report))
     return out
+
+
+def check_entries(limits: ReadLimits, source: str, section: str, count: int) -> None:
+    """Raise when a list has more entries than the read limit ``max_entries``."""
+    limits.check(source, count, 'max_entries', f"the '{section}' list holds more than {limits.max_entries:,} entries")
 
 
 def section_problems(data: Any) -> list[tuple[str, str]]:
@@ -166,16 +182,24 @@ def check_images(entries: list, report: Report, img_dir: str | None, level: str
             names = sorted({c['file_name'] for c in copies})
             dropped[iid] = report.add('duplicate_image_id', f'used by {len(copies)} entries with different files '
                                                             f'{names[:4]}; all dropped', image_id=iid)
-    for iid, img in images.items():
-        problem = _resolve_size(img, report, img_dir, level)
+    outside = set(outside_images(img_dir, [img['file_name'] for img in images.values()]))
+    for k, (iid, img) in enumerate(images.items()):
+        if k in outside:  # never opened: it may be any file on the machine
+            name = img['file_name']
+            problem = report.add('image_path_outside', f'file_name {short_repr(name)} is outside the image folder '
+                                                       f'{img_dir}: it {why_outside(img_dir, name)}', image_id=iid,
+                                 file_name=name)
+        else:
+            problem = _resolve_size(img, report, img_dir, level)
         if problem is not None:
             dropped[iid], images[iid] = problem, None
     return images, dropped
 
 
 def is_size(value: Any) -> bool:
-    # isfinite() is not called on an int: json allows integers too large for a float
-    return (type(value) is int and value >= 1) or (type(value) is float and isfinite(value) and value >= 1)
+    """Whether ``value`` is an image width or height: a number from 1 to :data:`MAX_SIDE` (bools are not)."""
+    # the float test is a range test: NaN fails it, and an int is never converted (json allows any length)
+    return (type(value) is int and 1 <= value <= MAX_SIDE) or (type(value) is float and 1.0 <= value <= MAX_SIDE)
 
 
 def _same_image(a: dict, b: dict) -> bool:
@@ -194,8 +218,8 @@ def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) ->
         if has_size:
             img['width'], img['height'] = int(round(w)), int(round(h))
             return None
-        return report.add('size_unreadable', f'width/height are {w!r}/{h!r} and no image folder was given to read '
-                                             'them from', **ids)
+        return report.add('size_unreadable', f'width/height are {short_repr(w)}/{short_repr(h)} and no image folder '
+                                             'was given to read them from', **ids)
     path = osp.join(img_dir, img['file_name'])
     probe = probe_image(path, 'header' if level in ('none', 'exists') and not has_size else level)
     if probe.kind is not None and probe.kind != 'image_wrong_extension':
@@ -207,8 +231,8 @@ def _resolve_size(img: dict, report: Report, img_dir: str | None, level: str) ->
         img['width'], img['height'] = int(round(w)), int(round(h))
         return None
     if not has_size:
-        report.add('size_from_header', f'width/height are {w!r}/{h!r}; read {probe.size[0]}x{probe.size[1]} '
-                                       'from the file', **ids)
+        report.add('size_from_header', f'width/height are {short_repr(w)}/{short_repr(h)}; read '
+                                       f'{probe.size[0]}x{probe.size[1]} from the file', **ids)
     elif (int(round(w)), int(round(h))) != probe.size:
         report.add('size_mismatch', f'the json says {w}x{h} but {path} is {probe.size[0]}x{probe.size[1]} '
                                     '(width x height, EXIF rotation applied)', **ids)

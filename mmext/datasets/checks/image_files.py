@@ -54,6 +54,8 @@ def probe_image(path: str, level: str = 'header') -> ImageProbe:
         nbytes = os.stat(path).st_size
     except OSError as err:
         return ImageProbe(kind='image_missing', detail=f'image file {path} cannot be read ({err.strerror})')
+    except ValueError as err:  # a NUL character, or one the file system's encoding cannot hold
+        return ImageProbe(kind='image_missing', detail=f'image file {path!r} cannot be named on this system ({err})')
     if not osp.isfile(path):
         return ImageProbe(kind='image_missing', detail=f'{path} is not a file')
     if nbytes == 0:

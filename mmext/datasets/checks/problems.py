@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any, NamedTuple
 
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.errors import DatasetError
 
 
@@ -54,6 +56,9 @@ KINDS: dict[str, Kind] = {
     'image_empty': Kind('error', _DROP_IMG, 'the file has zero bytes: copy it again'),
     'image_truncated': Kind('error', _DROP_IMG, 'the file is cut short: copy it again'),
     'image_undecodable': Kind('error', _DROP_IMG, 'the file is not an image OpenCV can decode: replace it'),
+    'image_path_outside': Kind('error', _DROP_IMG, 'file_name must name a file inside the image folder '
+                                                   '(data_prefix.img): no absolute path, no ../ out of it, no '
+                                                   'symlink to outside it; move the file into the folder'),
     # entries that are corrected or kept
     'bbox_partly_outside': Kind('warning', 'box clipped to the image', 'clip the box to the image'),
     'bad_area': Kind('warning', 'area set to width*height', 'set area to a positive number'),
@@ -79,7 +84,7 @@ KINDS: dict[str, Kind] = {
 SEVERITIES = ('fatal', 'error', 'warning', 'info')
 
 
-@dataclass
+@dataclass(slots=True)  # (a file may have millions: a third less memory each)
 class Problem:
     """One finding: its kind, where (image / annotation / category id) and what exactly."""
     kind: str
@@ -123,10 +128,20 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     num_images: int = 0
     num_annotations: int = 0
+    limits: ReadLimits = field(default_factory=ReadLimits, repr=False)
 
     def add(self, kind: str, detail: str, **where: Any) -> Problem:
+        """Record a problem.
+
+        Raises:
+            DatasetError: More problems than the read limit ``max_problems``.
+        """
         problem = Problem(kind, detail, **where)
         self.problems.append(problem)
+        if len(self.problems) > self.limits.max_problems > 0:
+            kinds = ', '.join(f'{n} {k}' for k, n in Counter(p.kind for p in self.problems).most_common(4))
+            raise self.limits.exceeded(self.source, f'more than {self.limits.max_problems:,} problems were found '
+                                                    f'(the most: {kinds})', 'max_problems')
         return problem
 
     def by_kind(self) -> dict[str, list[Problem]]:
@@ -203,6 +218,40 @@ class Report:
 
 
 def short_repr(value: Any, limit: int = 60) -> str:
-    """``repr(value)`` cut to ``limit`` characters, for quoting a bad value in a message."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + '...'
+    """``repr(value)`` cut to ``limit`` characters, for quoting a bad value in a message.
+
+    Written out only as far as needed, without recursion: a value from a json file may be nested hundreds of
+    levels deep or hold millions of numbers.
+    """
+    parts: list[str] = []
+    size, stack = 0, [value]
+    while stack and size <= limit:
+        item = stack.pop()
+        if type(item) is _Text:
+            text = item.text
+        elif isinstance(item, (list, tuple, dict)):
+            close = ']' if isinstance(item, list) else ')' if isinstance(item, tuple) else '}'
+            pairs = list(islice(item.items(), limit)) if isinstance(item, dict) else None
+            members = list(item[:limit]) if pairs is None else pairs
+            stack.append(_Text(',)' if type(item) is tuple and len(item) == 1 else close))
+            for k in range(len(members) - 1, -1, -1):
+                if pairs is None:
+                    stack.append(members[k])
+                else:
+                    stack.extend((members[k][1], _Text(': '), members[k][0]))
+                if k:
+                    stack.append(_Text(', '))
+            text = '[' if isinstance(item, list) else '(' if isinstance(item, tuple) else '{'
+        elif isinstance(item, str) and len(item) > limit:
+            text = repr(item[:limit + 1])
+        else:
+            text = repr(item)
+        parts.append(text)
+        size += len(text)
+    text = ''.join(parts)
+    return text if len(text) <= limit and not stack else text[:limit - 3] + '...'
+
+
+class _Text(NamedTuple):
+    """Text :func:`short_repr` writes as it is (punctuation)."""
+    text: str

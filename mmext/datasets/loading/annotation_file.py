@@ -9,12 +9,14 @@ import json
 import logging
 import os
 import os.path as osp
+import threading
 from typing import Any, Callable
 
 from mmengine.fileio import get_local_path
 from mmengine.logging import print_log
 
 from mmext.datasets.checks.file_rules import CheckedCoco, check_coco
+from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.loading.columns import CocoColumns, from_checked
 from mmext.datasets.loading.fast_reader import check_columns
 from mmext.datasets.checks.problems import Report
@@ -24,20 +26,35 @@ from mmext.runtime.gc_pause import paused_gc
 POLICIES = ('strict', 'warn')
 
 
-def read_json(path: str) -> tuple[Any, Report | None]:
-    """Parse a json file.
+def read_json(path: str, limits: ReadLimits | None = None) -> tuple[Any, Report | None]:
+    """Parse a json file (within the read limits ``max_file_bytes`` and ``max_values``).
 
     Returns:
         The content and None, or None and a report holding one ``invalid_json`` problem.
+
+    Raises:
+        DatasetError: Past a read limit.
     """
+    limits = ReadLimits.get(limits)
+    check_file_size(limits, path, os.path.getsize(path))
     with open(path, 'rb') as f:
-        return parse_json(f.read(), path)
+        return parse_json(f.read(), path, limits)
 
 
-def parse_json(raw: bytes, path: str) -> tuple[Any, Report | None]:
+def check_file_size(limits: ReadLimits, source: str, size: int) -> None:
+    """Raise when a file is larger than the read limit ``max_file_bytes``."""
+    limits.check(source, size, 'max_file_bytes', f'the file is {size:,} bytes')
+
+
+def parse_json(raw: bytes, path: str, limits: ReadLimits | None = None) -> tuple[Any, Report | None]:
     """Parse a json file's content (``path``: for the report). See :func:`read_json`."""
+    limits = ReadLimits.get(limits)
+    limits.check_values(path, raw)
     try:
-        return json.loads(raw), None
+        try:
+            return json.loads(raw), None
+        except RecursionError:
+            return _loads_on_fresh_stack(raw), None
     except json.JSONDecodeError as err:
         why = f'not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}'
     except UnicodeDecodeError as err:
@@ -51,8 +68,26 @@ def parse_json(raw: bytes, path: str) -> tuple[Any, Report | None]:
     return None, report
 
 
+def _loads_on_fresh_stack(raw: bytes) -> Any:
+    """``json.loads`` in a new thread, whose stack is empty: how deep a file may nest is then the same wherever
+    it is read from (and at least as deep as the fast reader's msgspec goes, whose refusal comes here)."""
+    found: dict = {}
+
+    def parse() -> None:
+        try:
+            found['value'] = json.loads(raw)
+        except Exception as err:  # noqa: BLE001  handed back to the caller's thread
+            found['error'] = err
+    thread = threading.Thread(target=parse, name='json-loads')
+    thread.start()
+    thread.join()
+    if 'error' in found:
+        raise found['error']
+    return found['value']
+
+
 def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = 'none',
-                 backend_args: dict | None = None) -> CheckedCoco:
+                 backend_args: dict | None = None, limits: ReadLimits | dict | None = None) -> CheckedCoco:
     """Read an annotation file and apply the rules (no policy yet: see :func:`apply_policy`).
 
     The whole content is kept as parsed (what ``tools/check_dataset.py --fix`` writes back); the dataset loads
@@ -63,21 +98,25 @@ def load_checked(ann_file: str, img_dir: str | None = None, image_check: str = '
         img_dir: The image folder, to read missing sizes and check files.
         image_check: See :func:`mmext.datasets.checks.file_rules.check_coco`.
         backend_args: mmengine file backend arguments.
+        limits: The read limits (a :class:`~mmext.datasets.checks.limits.ReadLimits` or a dict of its fields).
+            Defaults to the defaults and the ``MMEXT_READ_*`` environment variables.
 
     Returns:
         The checked content.
 
     Raises:
-        DatasetError: The file does not exist.
+        DatasetError: The file does not exist, or it is past a read limit.
     """
+    limits = ReadLimits.get(limits)
+
     def check(raw: bytes, source: str) -> CheckedCoco:
-        data, failed = parse_json(raw, source)
-        return CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check)
-    return _load(check, ann_file, backend_args)
+        data, failed = parse_json(raw, source, limits)
+        return CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check, limits)
+    return _load(check, ann_file, backend_args, limits)
 
 
 def load_columns(ann_file: str, img_dir: str | None = None, image_check: str = 'none',
-                 backend_args: dict | None = None) -> CocoColumns:
+                 backend_args: dict | None = None, limits: ReadLimits | dict | None = None) -> CocoColumns:
     """Read an annotation file and apply the rules, keeping the usable content as arrays (what
     ``CustomCocoDataset`` holds). Same arguments, problems and content as :func:`load_checked`.
 
@@ -85,19 +124,23 @@ def load_columns(ann_file: str, img_dir: str | None = None, image_check: str = '
     than the json module and a fraction of its memory); one msgspec does not take (NaN in it, an entry that is
     not an object, no annotations list) is read by :func:`load_checked`'s rules and turned into arrays.
     """
+    limits = ReadLimits.get(limits)
+
     def check(raw: bytes, source: str) -> CocoColumns:
-        columns = check_columns(raw, ann_file, img_dir, image_check)
+        columns = check_columns(raw, ann_file, img_dir, image_check, limits)
         if columns is not None:
             return columns
-        data, failed = parse_json(raw, source)
-        return from_checked(CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check))
-    return _load(check, ann_file, backend_args)
+        data, failed = parse_json(raw, source, limits)
+        return from_checked(CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check,
+                                                                          limits))
+    return _load(check, ann_file, backend_args, limits)
 
 
-def _load(check: Callable[[bytes, str], Any], ann_file: str, backend_args: dict | None) -> Any:
+def _load(check: Callable[[bytes, str], Any], ann_file: str, backend_args: dict | None, limits: ReadLimits) -> Any:
     with get_local_path(ann_file, backend_args=backend_args) as local:
         try:
             with open(local, 'rb') as f:
+                check_file_size(limits, ann_file, os.fstat(f.fileno()).st_size)
                 raw = f.read()
         except OSError as err:
             raise DatasetError(f'annotation file {ann_file} cannot be read ({err.strerror}). Fix the path '
@@ -164,8 +207,13 @@ def write_fixed(checked: CheckedCoco, out_file: str, source: str) -> str:
     checked.report.raise_if_fatal()
     content = checked.to_coco()
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    try:
+        text = json.dumps(content)
+    except RecursionError:  # a value nested as deep as the reader reads, in a key the rules leave alone
+        raise DatasetError(f'--fix {out_file}: nothing written: the corrected content is nested too deeply for the '
+                           'json module to write; remove the deeply nested values from the input') from None
     with open(out_file, 'w') as f:
-        json.dump(content, f)
+        f.write(text)
     report = checked.report
     changed = [(kind, len(items)) for kind, items in report.by_kind().items()
                if kind not in ('image_unannotated', 'crowd')]

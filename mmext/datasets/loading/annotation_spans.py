@@ -1,4 +1,4 @@
-"""A COCO file's annotations array found in its bytes, and decoded a piece at a time in one pass.
+"""A COCO file's annotations array found in its bytes, and decoded (and counted) a piece at a time in one pass.
 
 To decode the annotations a chunk at a time (so that they are never all in memory as Python objects), the loader
 used to decode the file once with each annotation left as ``msgspec.Raw`` and then join and decode each chunk:
@@ -21,10 +21,13 @@ When a check fails, :class:`CutFailed` tells the caller to take the two-scan way
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import msgspec
 import numpy as np
+
+from mmext.datasets.checks.file_rules import check_entries
+from mmext.datasets.checks.limits import ReadLimits
 
 PIECE_BYTES = 1 << 24  # about 45,000 COCO annotations with polygons
 _KEY = re.compile(rb'"annotations"\s*:\s*\[')
@@ -40,12 +43,14 @@ class CutFailed(Exception):
     """The annotations array could not be found or cut as described above."""
 
 
-def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
+def locate(raw: bytes, rest_type: Any, guard: Callable[[bytes], None] | None = None
+           ) -> tuple[Any, int, int] | None:
     """Find the top-level annotations array and decode the rest of the file.
 
     Args:
         raw: The file's bytes.
         rest_type: A msgspec type for the whole file whose ``annotations`` field is ``msgspec.Raw``.
+        guard: Called with the rest of the file before it is decoded (it raises to refuse it).
 
     Returns:
         ``(rest, start, end)``: the decoded rest (``annotations`` is ``b'[]'``; images and categories are
@@ -56,13 +61,14 @@ def locate(raw: bytes, rest_type: Any) -> tuple[Any, int, int] | None:
     for key_number, found in enumerate(_KEY.finditer(raw)):
         if key_number == _MAX_KEYS:  # an "annotations" key nested in some value comes before the real one
             break
-        located = _located_at(raw, found.end() - 1, rest_type)
+        located = _located_at(raw, found.end() - 1, rest_type, guard)
         if located is not None:
             return located
     return None
 
 
-def _located_at(raw: bytes, start: int, rest_type: Any) -> tuple[Any, int, int] | None:
+def _located_at(raw: bytes, start: int, rest_type: Any, guard: Callable[[bytes], None] | None
+                ) -> tuple[Any, int, int] | None:
     """:func:`locate` for the array that starts at ``start``."""
     in_head: dict[bytes, bool] = {}
     for end in _ends(raw, start):
@@ -71,6 +77,8 @@ def _located_at(raw: bytes, start: int, rest_type: Any) -> tuple[Any, int, int] 
         if any(key not in tail and not _in_head(in_head, raw, key, start) for key in _NEEDED):
             continue
         rest_bytes = raw[:start] + b'[]' + tail
+        if guard is not None:
+            guard(rest_bytes)
         try:
             rest = msgspec.json.decode(rest_bytes, type=rest_type)
         except (msgspec.DecodeError, msgspec.ValidationError):
@@ -143,3 +151,47 @@ def decode_pieces(raw: bytes, start: int, end: int, decoder: msgspec.json.Decode
             break
         yield anns
         pos = cut.end() - 1 if cut is not None else last
+
+
+class CountedPieces:
+    """The pieces, counting their annotations against the read limit ``max_entries`` as they come (before their
+    columns are made).
+
+    Args:
+        pieces: The pieces (from :func:`decode_pieces`).
+        limits: The read limits.
+        source: The file, for messages.
+    """
+
+    def __init__(self, pieces: Iterator[list], limits: ReadLimits, source: str) -> None:
+        self.pieces, self.limits, self.source, self.total = pieces, limits, source, 0
+
+    def __iter__(self) -> CountedPieces:
+        return self
+
+    def __next__(self) -> list:
+        piece = next(self.pieces)
+        self.total += len(piece)
+        check_entries(self.limits, self.source, 'annotations', self.total)
+        return piece
+
+    def drain(self, annotations: memoryview | int) -> None:
+        """After a limit, what the reference would find first: whether the annotations array is valid JSON, and
+        how many annotations it holds (as far as ``max_entries``; ``annotations``: its text, or the number).
+
+        Raises:
+            CutFailed: The array is not valid JSON (the reference says so).
+        """
+        if isinstance(annotations, int):
+            self.total = annotations
+            return
+        try:
+            msgspec.json.decode(annotations, type=msgspec.Raw)  # its syntax, without building anything
+        except (msgspec.DecodeError, msgspec.ValidationError) as err:
+            raise CutFailed(str(err)) from None
+        limit = self.limits.max_entries
+        while not (limit and self.total > limit):
+            piece = next(self.pieces, None)  # (one at a time, dropped at once)
+            if piece is None:
+                break
+            self.total += len(piece)

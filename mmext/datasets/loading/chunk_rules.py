@@ -128,7 +128,7 @@ def _vectorised(anns: list[Annotation], ctx: Context) -> tuple[Chunk, np.ndarray
     is_poly = code == 1
     poly_index = np.flatnonzero(is_poly)
     polygons = check_polygons(list(compress(segs, is_poly.tolist())), w_img[poly_index], h_img[poly_index],
-                              ctx.parser)
+                              ctx.parser, ctx.report.limits.max_polygon_points)
     ok[poly_index] &= ~polygons.flagged
     seg_start, seg_end = np.zeros(n, np.int64), np.zeros(n, np.int64)
     seg_start[poly_index], seg_end[poly_index] = polygons.start, polygons.end

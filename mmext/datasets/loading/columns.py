@@ -88,7 +88,9 @@ class IdColumn:
             self.kinds = np.array([0 if type(i) is int and -_INT64_LIMIT <= i < _INT64_LIMIT else
                                    1 if type(i) is str else 2 for i in ids], np.uint8)
             self.ints = np.array([i if k == 0 else 0 for i, k in zip(ids, self.kinds)], np.int64)
-            self.text = TextColumn([b'' if k == 0 else str(i).encode() for i, k in zip(ids, self.kinds)])
+            # (surrogatepass: json gives a lone surrogate for '\\ud800')
+            self.text = TextColumn([b'' if k == 0 else str(i).encode('utf-8', 'surrogatepass')
+                                    for i, k in zip(ids, self.kinds)])
 
     def __len__(self) -> int:
         return len(self.ints)
@@ -97,7 +99,7 @@ class IdColumn:
         kind = 0 if self.kinds is None else self.kinds[i]
         if kind == 0:
             return int(self.ints[i])
-        text = self.text[i].decode()
+        text = self.text[i].decode('utf-8', 'surrogatepass')
         return text if kind == 1 else int(text)
 
 

@@ -19,10 +19,13 @@ import numpy as np
 from msgspec import UNSET, UnsetType
 
 from mmext.datasets.checks import file_rules
+from mmext.datasets.checks.limits import ReadLimitError, ReadLimits
 from mmext.datasets.checks.problems import Report
 from mmext.datasets.loading import annotation_spans
 from mmext.datasets.loading.chunk_rules import Annotation, Chunk, Context, check_chunk
 from mmext.datasets.loading.columns import SEG_JSON, AnnotationColumns, CocoColumns
+from mmext.datasets.loading.json_text import json_module_reads
+from mmext.datasets.paths import outside_images
 
 _ID = (int, str)
 CHUNK = 1 << 16  # annotations decoded at a time
@@ -54,27 +57,43 @@ class _ImagesOnly(msgspec.Struct, gc=False):
 _ANNOTATIONS = msgspec.json.Decoder(list[Annotation])
 
 
-def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_check: str = 'none'
-                  ) -> CocoColumns | None:
+def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_check: str = 'none',
+                  limits: ReadLimits | None = None) -> CocoColumns | None:
     """Apply every annotation rule to a COCO file's bytes.
 
     Args:
         raw: The file's content.
         source: The file's path, for messages.
-        img_dir, image_check: See :func:`mmext.datasets.checks.file_rules.check_coco`.
+        img_dir, image_check, limits: See :func:`mmext.datasets.checks.file_rules.check_coco`.
 
     Returns:
         What ``check_coco`` finds and keeps, as columns; None when the file is for ``check_coco`` to read
         (msgspec refuses it, or it has no images, annotations or categories list).
+
+    Raises:
+        DatasetError: Past a read limit.
     """
-    found = annotation_spans.locate(raw, _Rest)  # one scan of the annotations (see annotation_spans)
+    if not json_module_reads(raw):
+        return None
+    try:
+        return _check_columns(raw, source, img_dir, image_check, ReadLimits.get(limits))
+    except RecursionError:  # nested deeper than msgspec goes: the json module says how it fares
+        return None
+
+
+def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: str, limits: ReadLimits
+                   ) -> CocoColumns | None:
+    def guard(text: bytes) -> None:  # what msgspec is about to decode into Python objects (not the annotations)
+        limits.check_values(source, text, ' outside the annotations')
+    found = annotation_spans.locate(raw, _Rest, guard)  # one scan of the annotations (see annotation_spans)
     if found is not None:
         rest, start, end = found
         try:
             return _check(rest, annotation_spans.decode_pieces(raw, start, end, _ANNOTATIONS), raw, source, img_dir,
-                          image_check)
+                          image_check, limits, memoryview(raw)[start:end])
         except annotation_spans.CutFailed:
             pass  # the two scans below give the same result, or send the file to check_coco
+    limits.check_values(source, raw)  # (as the json module would: an upper bound, annotations stay text here)
     try:
         data = msgspec.json.decode(raw, type=_File)
     except (msgspec.DecodeError, msgspec.ValidationError):
@@ -83,7 +102,7 @@ def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_che
         return None
     raws, data.annotations = data.annotations, UNSET
     try:
-        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check)
+        return _check(data, _joined_pieces(raws), raw, source, img_dir, image_check, limits, len(raws))
     except annotation_spans.CutFailed:  # an entry that is not an object
         return None
 
@@ -98,16 +117,34 @@ def _joined_pieces(raws: list[msgspec.Raw]) -> Iterator[list[Annotation]]:
 
 
 def _check(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, source: str, img_dir: str | None,
-           image_check: str) -> CocoColumns | None:
+           image_check: str, limits: ReadLimits, annotations: memoryview | int) -> CocoColumns | None:
     """:func:`check_columns` for the file's images and categories (``data``) and its annotations, a piece at a
-    time (``pieces``; :class:`~mmext.datasets.loading.annotation_spans.CutFailed` from them goes to the caller)."""
+    time (``pieces``; :class:`~mmext.datasets.loading.annotation_spans.CutFailed` from them goes to the caller).
+    ``annotations``: the annotations array's text, or how many annotations there are when that is known."""
     if data.images is UNSET or data.categories is UNSET:
         return None
-    out = CocoColumns(Report(source))
+    counted = annotation_spans.CountedPieces(pieces, limits, source)
+    sizes = len(data.images), len(data.categories)
+    try:
+        file_rules.check_entries(limits, source, 'images', sizes[0])
+        return _check_content(data, counted, raw, source, img_dir, image_check, limits)
+    except ReadLimitError:
+        # the reference reads the whole file first: it is invalid (a piece not read yet does not decode: the
+        # caller hands the file over), or its first limit is the first list past max_entries, or this one
+        counted.drain(annotations)
+        for section, count in zip(file_rules.SECTIONS, (sizes[0], counted.total, sizes[1])):
+            file_rules.check_entries(limits, source, section, count)
+        raise
+
+
+def _check_content(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw: bytes, source: str,
+                   img_dir: str | None, image_check: str, limits: ReadLimits) -> CocoColumns:
+    """:func:`_check` within the limits."""
+    out = CocoColumns(Report(source, limits=limits))
     report = out.report
     report.num_images = len(data.images)
     cats, dropped_cats = file_rules.check_categories(data.categories, report)
-    images = _clean_images(data.images) if image_check == 'none' else None
+    images = _clean_images(data.images, img_dir) if image_check == 'none' else None
     if images is not None:
         dropped_imgs: dict = {}
     else:
@@ -173,14 +210,14 @@ _EMPTY = dict(image=np.zeros(0, np.int64), bbox=np.zeros((0, 4)), bbox_int=np.ze
               seg_start=np.zeros(0, np.int64), seg_end=np.zeros(0, np.int64))
 
 
-def _clean_images(structs: list[_Image]) -> dict | None:
+def _clean_images(structs: list[_Image], img_dir: str | None) -> dict | None:
     """Image id -> entry, when every image is clean without looking at its file (distinct integer or string ids,
-    a file name, width and height numbers >= 1: what ``check_images`` passes without a word at level 'none');
-    None otherwise (``check_images`` then finds what is wrong)."""
+    a file name inside the image folder, width and height numbers >= 1: what ``check_images`` passes without a
+    word at level 'none'); None otherwise (``check_images`` then finds what is wrong)."""
     ids, names = [s.id for s in structs], [s.file_name for s in structs]
     widths, heights = [s.width for s in structs], [s.height for s in structs]
     if set(map(type, ids)) - {int, str} or len(set(ids)) != len(ids) or set(map(type, names)) - {str} \
-            or not all(names) or not (_all_sizes(widths) and _all_sizes(heights)):
+            or not all(names) or not (_all_sizes(widths) and _all_sizes(heights)) or outside_images(img_dir, names):
         return None
     if set(map(type, widths)) != {int} or set(map(type, heights)) != {int}:
         widths, heights = [int(round(w)) for w in widths], [int(round(h)) for h in heights]
@@ -188,14 +225,14 @@ def _clean_images(structs: list[_Image]) -> dict | None:
 
 
 def _all_sizes(values: list) -> bool:
-    """Whether every value is an image size (``file_rules.is_size``: an int or finite float >= 1)."""
+    """Whether every value is an image size (``file_rules.is_size``: an int or float from 1 to MAX_SIDE)."""
     if set(map(type, values)) - {int, float}:
         return False
     try:
         found = np.array(values, np.float64)
     except OverflowError:
         return all(map(file_rules.is_size, values))
-    return bool(np.all(np.isfinite(found) & (found >= 1)))
+    return bool(np.all((found >= 1) & (found <= file_rules.MAX_SIDE)))
 
 
 def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
@@ -205,7 +242,10 @@ def _image_entries(structs: list[_Image], raw: bytes) -> list[dict]:
         return [{k: v for k, v in zip(('id', 'file_name', 'width', 'height'), (s.id, s.file_name, s.width,
                                                                               s.height)) if v is not UNSET}
                 for s in structs]
-    return msgspec.json.decode(raw, type=_ImagesOnly).images
+    try:
+        return msgspec.json.decode(raw, type=_ImagesOnly).images
+    except (msgspec.DecodeError, msgspec.ValidationError) as err:  # (1e400 in an entry, or a piece not read yet)
+        raise annotation_spans.CutFailed(str(err)) from None
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:

@@ -46,9 +46,9 @@ def polygons_from_text(text: bytes) -> list:
 
 
 def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: np.ndarray,
-                   parser: simdjson.Parser | None = None) -> Polygons:
+                   parser: simdjson.Parser | None = None, max_points: int = 0) -> Polygons:
     """Test annotations' polygons against the rule: at least 6 numbers, an even count, every point within
-    ``[-w, 2w] x [-h, 2h]``.
+    ``[-w, 2w] x [-h, 2h]``, at most ``max_points`` points per annotation (0: any number).
 
     Args:
         polygon_lists: Per annotation, its non-empty list of polygon JSON texts (``msgspec.Raw``). The caller
@@ -73,12 +73,12 @@ def check_polygons(polygon_lists: Sequence[list], widths: np.ndarray, heights: n
     start, end = poly_start[first[:-1]], poly_start[first[1:]] - len(SEPARATOR)
     flagged = None
     if flat:
-        flagged = _flag(parser or simdjson.Parser(), text, first, widths, heights)
+        flagged = _flag(parser or simdjson.Parser(), text, first, widths, heights, max_points)
     return Polygons(text, start, end, np.ones(len(count), bool) if flagged is None else flagged)
 
 
 def _flag(parser: simdjson.Parser, doc: bytes, first: np.ndarray, widths: np.ndarray,
-          heights: np.ndarray) -> np.ndarray | None:
+          heights: np.ndarray, max_points: int) -> np.ndarray | None:
     """The flags of the annotations (``doc``: their polygons as one JSON array; annotation k's are polygons
     ``first[k]:first[k + 1]``), or None when the document is not lists of plain numbers (then the exact rule
     sees all)."""
@@ -95,6 +95,8 @@ def _flag(parser: simdjson.Parser, doc: bytes, first: np.ndarray, widths: np.nda
         return None
     flags = np.zeros(len(count), bool)
     flags[np.repeat(np.arange(len(count)), count)[numbers < 6]] = True
+    if max_points:  # (every annotation here has a polygon)
+        flags |= np.add.reduceat(numbers, first[:-1]) > 2 * max_points
     if len(values) == 0:
         return flags | True
     values[marks] = 0.0  # inside every image: the bounds below pass them
