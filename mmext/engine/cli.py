@@ -8,7 +8,8 @@ import sys
 from typing import Callable
 
 
-def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callable[[], str]) -> int:
+def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callable[[], str],
+            check: Callable[[], None] | None = None) -> int:
     """Run ``job`` in this process, or this script under torchrun when several processes are asked for.
 
     Args:
@@ -16,6 +17,8 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         argv: The tool's own arguments.
         args: The parsed arguments (with the flags of ``mmext.engine.launch.add_launch_arguments``).
         job: Does the work and returns the summary to print.
+        check: Raises an MmextError for flags this machine cannot honour; run before torchrun starts workers
+            that would each fail on them (and torchrun would add its report of the failures).
 
     Returns:
         The exit code: 0, 1 for a user's mistake, 75 after a preemption, or torchrun's when it ran the job.
@@ -27,6 +30,8 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
     from mmext.engine.train import set_local_rank
     from mmext.errors import MmextError
     try:
+        if check is not None:
+            check()
         code = relaunch_if_needed(script, argv, args)
         if code is not None:
             return code
