@@ -4,8 +4,8 @@
 # Usage: [GPUS=8] [GPUS_PER_NODE=8] [CPUS_PER_TASK=5] [SRUN_ARGS=...] [PYTHON=python] \
 #        tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [tools/train.py args...]
 # GPUS=16 GPUS_PER_NODE=8 spans two nodes. NPROC=2 NPROC_PER_NODE=2 runs CPU tasks (gloo, no --gres) instead.
-# Inside a batch job (sbatch --signal=USR1@120 ...; the signal goes to the tasks, not B:): a run stopped by Slurm's
-# signal saves and exits 75; this script then requeues the job (scontrol requeue), and the requeued job
+# Inside a batch job (sbatch --signal=USR1@120 --requeue ...: the signal goes to the tasks, not B:), a run stopped
+# by Slurm's signal saves and exits 75; this script then requeues the job (scontrol requeue), and the requeued job
 # (SLURM_RESTART_COUNT > 0) continues with --resume.
 set -uo pipefail
 PARTITION=$1
