@@ -4,6 +4,7 @@ process group so that no rank aborts on its way out."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Callable
 
@@ -46,6 +47,10 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         code, summary = 1, None
     except SystemExit as stop:  # a preemption (PreemptionHook): the ranks agreed to stop after the same iteration
         code, summary = stop.code, None
+        # Saved, and on the way out: as soon as the first rank exits with 75, srun (--kill-on-bad-exit) and torchrun
+        # send SIGTERM to the others, which would turn their 75 into "terminated". Every rank ignores it from here,
+        # before the barrier below, so none exits before all do.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
         code = 0
     # Out of the except blocks: the error's traceback holds the runner, and through it the process group that

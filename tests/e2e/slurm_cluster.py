@@ -90,14 +90,19 @@ class SlurmCluster:
         return dict(re.findall(r'(\w+)=(\S*)', out))
 
     def wait_for_job(self, job_id: str, condition, timeout: float, what: str) -> dict[str, str]:
-        """Poll the job until ``condition(job)`` holds; fail with the job's record when ``timeout`` passes."""
+        """Poll the job until ``condition(job)`` holds; fail with the job's state, the end of its output and of
+        slurmctld's log when ``timeout`` passes."""
         end = time.time() + timeout
         while True:
             job = self.job(job_id)
             if condition(job):
                 return job
             if time.time() > end:
-                raise AssertionError(f'job {job_id}: {what} not reached in {timeout:.0f} s: {job}')
+                keys = ('JobState', 'Reason', 'ExitCode', 'Restarts', 'RunTime', 'TimeLimit')
+                output = Path(job.get('StdOut', '/nonexistent'))
+                raise AssertionError(f'job {job_id}: {what} not reached in {timeout:.0f} s: '
+                                     f'{ {k: job.get(k) for k in keys} }\noutput: {_tail(output, 25)}\n'
+                                     f"slurmctld: {_tail(self.root / 'slurmctld.log', 15)}")
             time.sleep(0.3)
 
     def log(self, name: str) -> str:

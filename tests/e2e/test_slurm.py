@@ -82,6 +82,8 @@ def test_time_limit_warning_saves_requeues_and_continues(slurm, tiny_coco, tmp_p
     stopped = re.search(r'preempted \(SIGUSR1\) after iteration (\d+): checkpoint (\S+) saved; exiting with code 75',
                         log)
     assert stopped and 0 < int(stopped[1]) < 16, log[-4000:]
+    # srun stops the step as soon as one task exits with 75; the other, still exiting, keeps its 75 (not killed)
+    assert not re.search(r'tasks? [0-9-]+: Terminated', log), log[-4000:]
     assert f'exit 75); requeueing job {job_id}' in log
     assert re.search(r'resumed epoch: \d+, iter: (\d+)', log)[1] == stopped[1]  # continued where it stopped
     assert log.count('mmext: training finished') == 1
