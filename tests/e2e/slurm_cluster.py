@@ -1,8 +1,4 @@
-"""A real one-node Slurm cluster on localhost (munged, slurmctld, slurmd) in a temporary folder, for the tests.
-
-Nothing of the machine's own Slurm or munge set-up is used or changed: the daemons run in the foreground as
-children of the test process, with their own key, socket, ports, state and logs, and end with the session.
-"""
+"""A real one-node Slurm cluster on localhost (munged, slurmctld, slurmd) in a temporary folder, for the tests."""
 from __future__ import annotations
 
 import os
@@ -136,6 +132,10 @@ def _tail(path: Path, lines: int = 5) -> str:
 
 def start_cluster(cpus: int = 4, timeout: float = 30) -> SlurmCluster:
     """Start munged, slurmctld and slurmd in a new temporary folder and wait until the node is idle.
+
+    Nothing of the machine's own Slurm or munge set-up is used or changed: the daemons run in the foreground as
+    children of the test process, with their own key, socket, ports, state and logs (:func:`stop_cluster` ends
+    them by their process ids).
 
     Raises:
         ClusterUnavailable: Slurm is missing, or a daemon did not come up (with its log's last lines).

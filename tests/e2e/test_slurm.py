@@ -1,6 +1,4 @@
-"""tools/slurm_train.sh on a real Slurm (slurmctld + slurmd on this machine, see slurm_cluster.py): 2 tasks on one
-CPU node through srun and --launcher slurm, and a job warned before its time limit that saves, is requeued and
-continues. Skipped, with the reason, where Slurm is not installed or does not start."""
+"""tools/slurm_train.sh on a real one-node Slurm (slurm_cluster.py): srun tasks, and a time-limited job's requeue."""
 import re
 import shlex
 import sys
@@ -18,6 +16,7 @@ FINAL_STATES = {'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'NODE_FAIL', 'OUT
 
 @pytest.fixture(scope='module')
 def slurm():
+    """The cluster for this module's tests; skipped, with the reason, where Slurm is missing or does not start."""
     try:
         cluster = start_cluster()
     except ClusterUnavailable as err:
