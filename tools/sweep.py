@@ -22,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
                                           '(default: sqlite:///<work-dir>/study.db)')
     parser.add_argument('--work-dir', help='sweep folder (default: work_dirs/sweeps/<study>)')
     parser.add_argument('--gpus-per-trial', type=int, default=1,
-                        help='processes per trial; K > 1 runs tools/train.py --gpus K (--nproc K on CPU)')
+                        help='GPUs (processes) per trial; with N GPUs, N/K trials run at once, each on its own K '
+                             '(K > 1 runs tools/train.py --gpus K, --nproc K on CPU)')
+    parser.add_argument('--parallel', type=int, default=None,
+                        help='trials at once: on CPU (default 1), or fewer than N/K with GPUs')
     parser.add_argument('--metric', default='coco/bbox_mAP', help='validation metric to optimise')
     parser.add_argument('--direction', choices=['maximize', 'minimize'], default='maximize')
     parser.add_argument('--sampler', choices=['tpe', 'random', 'grid'], default='tpe')
@@ -40,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     from mmext.sweep import run_sweep
     try:
         result = run_sweep(args.config, args.space, args.trials, args.study, storage=args.storage,
-                           work_dir=args.work_dir, gpus_per_trial=args.gpus_per_trial, metric=args.metric,
+                           work_dir=args.work_dir, gpus_per_trial=args.gpus_per_trial,
+                           parallel=args.parallel, metric=args.metric,
                            direction=args.direction, sampler=args.sampler, pruner=args.pruner, seed=args.seed,
                            cfg_options=args.cfg_options)
     except MmextError as err:

@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     args = build_parser().parse_args(argv)
     from mmext.engine.commands.job import run_job
+    from mmext.engine.commands.train import check_amp_device
 
     def job() -> str:
         from mmext.engine.config.prepare import load_config
@@ -49,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
                   resume=args.resume, launcher=args.launcher, seed=args.seed, deterministic=args.deterministic)
         return format_summary(train(cfg))
 
-    return run_job(__file__, argv, args, job)
+    # --amp is checked before torchrun starts workers that would each fail on it
+    return run_job(__file__, argv, args, job, check_amp_device if args.amp else None)
 
 
 if __name__ == '__main__':

@@ -16,18 +16,45 @@ import torch.distributed as dist
 from mmext.errors import MmextError
 
 _SLURM_TO_TORCH = {'SLURM_PROCID': 'RANK', 'SLURM_NTASKS': 'WORLD_SIZE', 'SLURM_LOCALID': 'LOCAL_RANK'}
+# Ports 15000-24999: below Linux's ephemeral range (32768 and up), so no port the OS hands out can take it.
+_SLURM_PORT_BASE = 15000
 
 
-def _env_from_slurm() -> None:
-    """Fill torch's rendezvous variables from Slurm's when a job was started by ``srun`` directly."""
+def slurm_master_port(job_id: str) -> int:
+    """The rendezvous port of a Slurm job: ``15000 + <last 4 digits of the job id>``.
+
+    A fixed port (mmengine's 29500) makes two jobs that share a node (several 1-GPU jobs, a requeued job whose
+    predecessor is still closing) meet in one rendezvous or fail with "address in use"; the job id differs.
+    """
+    digits = ''.join(c for c in job_id if c.isdigit())
+    return _SLURM_PORT_BASE + int(digits[-4:] or 0)
+
+
+def slurm_rendezvous_env() -> None:
+    """Fill torch's rendezvous variables from Slurm's in a task started by ``srun`` (``--launcher slurm``).
+
+    RANK, WORLD_SIZE and LOCAL_RANK come from SLURM_PROCID, SLURM_NTASKS and SLURM_LOCALID; MASTER_ADDR is the
+    first host of the step (where rank 0 runs), MASTER_PORT follows the job id (:func:`slurm_master_port`).
+    Variables already set are kept, so a batch script can choose its own.
+
+    Raises:
+        MmextError: The step's host list cannot be resolved (``scontrol`` missing or failing).
+    """
     for slurm, torch_name in _SLURM_TO_TORCH.items():
         if slurm in os.environ:
             os.environ.setdefault(torch_name, os.environ[slurm])
-    if 'MASTER_ADDR' not in os.environ and 'SLURM_NODELIST' in os.environ:
+    nodelist = os.environ.get('SLURM_STEP_NODELIST') or os.environ.get('SLURM_NODELIST')
+    if 'MASTER_ADDR' not in os.environ and nodelist:
         import subprocess
-        nodes = subprocess.check_output(['scontrol', 'show', 'hostnames', os.environ['SLURM_NODELIST']], text=True)
-        os.environ['MASTER_ADDR'] = nodes.split()[0]
-    os.environ.setdefault('MASTER_PORT', '29500')
+        try:
+            hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodelist], capture_output=True, text=True,
+                                   check=True).stdout.split()
+        except (OSError, subprocess.CalledProcessError) as err:
+            raise MmextError(f'--launcher slurm: cannot resolve the node list {nodelist!r} with `scontrol show '
+                             f'hostnames` ({err}); export MASTER_ADDR=<first node> in the batch script') from None
+        os.environ['MASTER_ADDR'] = hosts[0]
+    if 'MASTER_PORT' not in os.environ and 'SLURM_JOB_ID' in os.environ:
+        os.environ['MASTER_PORT'] = str(slurm_master_port(os.environ['SLURM_JOB_ID']))
 
 
 def init_cpu_process_group(launcher: str, timeout_s: int = 1800) -> None:
@@ -41,7 +68,7 @@ def init_cpu_process_group(launcher: str, timeout_s: int = 1800) -> None:
         MmextError: The launcher is not supported on CPU or its variables are missing.
     """
     if launcher == 'slurm':
-        _env_from_slurm()
+        slurm_rendezvous_env()
     elif launcher != 'pytorch':
         raise MmextError(f"launcher '{launcher}' is not supported on CPU; use 'pytorch' (torchrun) or 'slurm'")
     missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT') if k not in os.environ]

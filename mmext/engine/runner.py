@@ -18,7 +18,8 @@ from mmengine.dist import is_distributed, master_only
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from mmext.compat.distributed import cpu_ddp_wrapper_cfg, cuda_available, init_cpu_process_group
+from mmext.compat.distributed import (cpu_ddp_wrapper_cfg, cuda_available, init_cpu_process_group,
+                                      slurm_rendezvous_env)
 from mmext.runtime.checkpoint_files import atomic_backend_args
 from mmext.engine.config.dataset_paths import check_dataset_paths, check_evaluator_paths
 from mmext.engine.config.prepare import explain_build_error, prepare_config
@@ -46,7 +47,10 @@ class MMExtRunner(Runner):
         return runner
 
     def setup_env(self, env_cfg: dict) -> None:
-        """Initialise the process group with gloo on CPU (mmengine's own init assumes CUDA), then the rest."""
+        """Initialise the process group with gloo on CPU (mmengine's own init assumes CUDA), then the rest.
+        Under Slurm the rendezvous port follows the job id on CUDA too (mmengine would take 29500 for every job)."""
+        if self.distributed and not is_distributed() and self.launcher == 'slurm':
+            slurm_rendezvous_env()
         if self.distributed and not is_distributed() and not cuda_available():
             init_cpu_process_group(self.launcher)
         super().setup_env(env_cfg)

@@ -1,7 +1,8 @@
 """Where a study lives and how it chooses: storage, sampler and pruner.
 
 The default storage is a SQLite file in the sweep's work dir; any SQLAlchemy URL (``postgresql://user@host/db``)
-lets several ``tools/sweep.py`` processes, on any number of machines, share one study. The same study name with
+lets several ``tools/sweep.py`` processes, on any number of machines, share one study, and ``journal:///path``
+is Optuna's journal file (many processes on one machine, or on a network file system). The same study name with
 the same storage continues the study instead of starting over.
 """
 from __future__ import annotations
@@ -15,6 +16,16 @@ from mmext.errors import SweepError
 SAMPLERS = ('tpe', 'random', 'grid')
 PRUNERS = ('median', 'none')
 STUDY_DB = 'study.db'
+JOURNAL = 'journal://'
+# SQLite takes one writer at a time; each trial writes a few rows per validation, and waits up to 60 s for the
+# lock (see open_storage). Past this many trials at once, Optuna's advice (no SQLite for parallel optimization)
+# becomes the rule.
+MAX_SQLITE_TRIALS_AT_ONCE = 8
+# File systems whose fcntl() locks SQLite cannot rely on (SQLite's FAQ, question 5).
+NETWORK_FILE_SYSTEMS = ('nfs', 'nfs4', 'cifs', 'smb3', 'smbfs', 'lustre', 'gpfs', 'beegfs', 'glusterfs', 'ceph',
+                        'fuse.sshfs', 'fuse.glusterfs', 'fuse.ceph', '9p')
+ALTERNATIVES = ('a journal file (--storage journal:///path/to/study.log) or a PostgreSQL/MySQL URL '
+                '(--storage postgresql://user@host/db)')
 
 
 def default_storage(work_dir: str) -> str:
@@ -24,7 +35,8 @@ def default_storage(work_dir: str) -> str:
 
 
 def open_storage(url: str):
-    """An Optuna RDB storage for ``url``; SQLite waits for the file lock instead of failing at once.
+    """An Optuna storage for ``url``: ``journal:///path`` is a journal file, anything else a database (SQLAlchemy
+    URL); SQLite waits for the file lock instead of failing at once.
 
     Several processes writing one SQLite file take turns on its lock; SQLite's default 5 s wait is too short
     when a trial's report and another process's new trial collide, and schema creation by two processes
@@ -34,6 +46,14 @@ def open_storage(url: str):
         SweepError: The storage cannot be opened.
     """
     import optuna
+    if url.startswith(JOURNAL):
+        from optuna.storages.journal import JournalFileBackend
+        path = url[len(JOURNAL):]
+        try:
+            os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+            return optuna.storages.JournalStorage(JournalFileBackend(path))
+        except OSError as err:
+            raise SweepError(f'storage {url} cannot be opened: {err}') from None
     from sqlalchemy.exc import IntegrityError, OperationalError
     kwargs = {'connect_args': {'timeout': 60}} if url.startswith('sqlite') else {}
     for attempt in range(5):
@@ -45,6 +65,53 @@ def open_storage(url: str):
         except (ImportError, ValueError, optuna.exceptions.StorageInternalError) as err:
             raise SweepError(f'storage {url} cannot be opened: {err}') from None
     raise SweepError(f'storage {url} cannot be opened: {" ".join(str(last).split())[:300]}')
+
+
+def check_concurrent_storage(url: str, trials_at_once: int, in_process: bool) -> None:
+    """Refuse a storage that the trials running at once (each in its own process) cannot share.
+
+    Args:
+        url: The storage URL.
+        trials_at_once: How many trials run at the same time.
+        in_process: Whether the trials train inside the sweep's process (otherwise each is a process of its own).
+
+    Raises:
+        SweepError: An in-memory SQLite database with trials in their own processes (each would see an empty one),
+            SQLite on a network file system, or more than :data:`MAX_SQLITE_TRIALS_AT_ONCE` trials at once on
+            SQLite.
+    """
+    if not url.startswith('sqlite'):
+        return
+    path = url.split(':///', 1)[1].split('?', 1)[0] if ':///' in url else ''
+    if (not path or path.startswith(':memory:') or 'mode=memory' in url) and not in_process:
+        raise SweepError(f'storage {url} is an in-memory database, which only this process sees; the trials run '
+                         'in their own processes: leave --storage out (a SQLite file in the work dir) or give a file')
+    if trials_at_once < 2:
+        return
+    fs = filesystem_type(path)
+    if fs in NETWORK_FILE_SYSTEMS:
+        raise SweepError(f'storage {url}: the SQLite file is on a {fs} file system, whose file locks SQLite cannot '
+                         f'rely on, and {trials_at_once} trials would write it at once; use {ALTERNATIVES}')
+    if trials_at_once > MAX_SQLITE_TRIALS_AT_ONCE:
+        raise SweepError(f'{trials_at_once} trials at once on SQLite ({url}): SQLite takes one writer at a time '
+                         f'and Optuna advises against it for parallel optimization (mmext allows up to '
+                         f'{MAX_SQLITE_TRIALS_AT_ONCE}); use {ALTERNATIVES}')
+
+
+def filesystem_type(path: str, mounts: str = '/proc/mounts') -> str | None:
+    """The type of the file system holding ``path`` (the longest mount point above it), or None if unknown."""
+    try:
+        with open(mounts) as f:
+            table = [line.split()[1:3] for line in f if len(line.split()) >= 3]
+    except OSError:
+        return None
+    target = osp.realpath(osp.dirname(osp.abspath(path)) if not osp.isdir(path) else path)
+    best, kind = '', None
+    for point, fs in table:
+        point = point.replace('\\040', ' ')
+        if (target == point or target.startswith(point.rstrip('/') + '/')) and len(point) >= len(best):
+            best, kind = point, fs
+    return kind
 
 
 def make_sampler(name: str, grid: dict | None = None, seed: int | None = None):

@@ -9,8 +9,10 @@ Design (why it looks like this):
 * One process per trial trains in the sweep's own process (``configure`` + ``train``, no interpreter start-up per
   trial). mmengine keys its global objects (logger, message hub, visualizer, default scope) by name, so every trial
   gets its own ``experiment_name`` and visualizer name, and its logger and visualizer are closed afterwards.
-* ``--gpus-per-trial K > 1`` runs ``tools/train.py <trial>/config.py --gpus K`` (``--nproc K`` without CUDA) as a
-  subprocess, which re-executes itself under torchrun.
+* Trials that run at the same time (``--parallel``, or several GPU slices), or need more than one process, run
+  ``tools/train.py <trial>/config.py`` as a subprocess in their slot (see :mod:`mmext.sweep.slots`): its GPUs
+  by ``CUDA_VISIBLE_DEVICES`` (or its share of the cores), ``--gpus K`` / ``--nproc K`` with its own
+  ``--master-port`` above one process.
 * Either way the hook reaches the trial through the study's storage (URL, study name, trial id), and the metric
   history is read back from what mmengine wrote (``<trial>/<timestamp>/vis_data/scalars.json``), so both paths
   give the same records.
@@ -25,13 +27,19 @@ import os.path as osp
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
 from mmext.errors import TrialFailure
 from mmext.sweep.trial_hook import PRUNED_FILE
+from mmext.sweep.slots import Slot, SlotPool
 from mmext.sweep.space import Param
 
+# Trials that run at once are prepared one at a time: mmengine's config loading reads package metadata through
+# pkg_resources, which is not thread-safe (two threads loading configs together failed with "Expected str,
+# Requirement, or Distribution").
+_PREPARING = threading.Lock()
 TRAIN_TOOL = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'tools', 'train.py')
 
 
@@ -48,7 +56,6 @@ class SweepSettings:
         metric: The objective, a validation metric name.
         direction: ``'maximize'`` or ``'minimize'``.
         cfg_options: Fixed ``--cfg-options`` applied before the sampled values.
-        gpus_per_trial: Processes per trial; above 1 a trial runs under torchrun in a subprocess.
         pruner: The pruner spec, given to the trial hook (see :func:`mmext.sweep.study.make_pruner`).
     """
     config: str
@@ -59,7 +66,6 @@ class SweepSettings:
     metric: str = 'coco/bbox_mAP'
     direction: str = 'maximize'
     cfg_options: dict = field(default_factory=dict)
-    gpus_per_trial: int = 1
     pruner: str | dict = 'median'
 
 
@@ -131,19 +137,23 @@ def _close_trial_instances(experiment_name: str, visualizer_name: str | None) ->
                     logger.removeHandler(handler)
 
 
-def run_subprocess(cfg, processes: int) -> None:
-    """Train one trial with ``tools/train.py --gpus K`` (``--nproc K`` without CUDA) under torchrun.
+def run_subprocess(cfg, slot: Slot, port: int) -> None:
+    """Train one trial with ``tools/train.py`` in ``slot``: its GPUs (or share of the cores), and above one process
+    ``--gpus K`` (``--nproc K`` on the CPU) under torchrun at ``port``.
 
     Raises:
         TrialFailure: The training exited non-zero; the message holds its last error line.
     """
-    import torch
     config_file = osp.join(cfg.work_dir, 'config.py')
-    flag = '--gpus' if torch.cuda.is_available() else '--nproc'
-    cmd = [sys.executable, TRAIN_TOOL, config_file, '--work-dir', cfg.work_dir, flag, str(processes)]
+    cmd = [sys.executable, TRAIN_TOOL, config_file, '--work-dir', cfg.work_dir]
+    if slot.processes > 1:
+        cmd += ['--gpus' if slot.devices is not None else '--nproc', str(slot.processes), '--master-port', str(port)]
     log_path = osp.join(cfg.work_dir, 'train_stdout.log')
+    env = dict(os.environ, **slot.env())
+    if slot.devices is None:
+        env.pop('CUDA_VISIBLE_DEVICES', None)
     with open(log_path, 'w') as log:
-        code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT)
+        code = subprocess.call(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
     if code != 0:
         raise TrialFailure(f'{" ".join(cmd[1:])} exited with {code}: {_last_error(log_path)} (log: {log_path})')
 
@@ -175,8 +185,9 @@ def best_checkpoint(work_dir: str) -> str | None:
     return osp.abspath(found[-1]) if found else None
 
 
-def run_trial(trial, settings: SweepSettings) -> float:
-    """The Optuna objective: sample, train, and return the best value of the metric over the validations.
+def run_trial(trial, settings: SweepSettings, pool: SlotPool) -> float:
+    """The Optuna objective: sample, train in a free slot of ``pool``, and return the best value of the metric
+    over the validations. Called from several threads at once when the pool has several slots.
 
     The trial's user attributes record its work dir, host, seconds, metric history and best checkpoint; a failed
     trial records ``fail_reason`` before the error reaches Optuna (which marks it failed), a pruned trial
@@ -193,13 +204,18 @@ def run_trial(trial, settings: SweepSettings) -> float:
     trial.set_user_attr('work_dir', osp.abspath(folder))
     trial.set_user_attr('host', socket.gethostname())
     try:
-        cfg = trial_config(settings, values, trial.number, trial._trial_id)
-        os.makedirs(folder, exist_ok=True)
-        cfg.dump(osp.join(folder, 'config.py'))
-        if settings.gpus_per_trial > 1:
-            run_subprocess(cfg, settings.gpus_per_trial)
-        else:
-            run_in_process(cfg, settings.config)
+        with _PREPARING:
+            cfg = trial_config(settings, values, trial.number, trial._trial_id)
+            os.makedirs(folder, exist_ok=True)
+            cfg.dump(osp.join(folder, 'config.py'))
+        with pool.take() as (slot, port):
+            if pool.in_process:
+                run_in_process(cfg, settings.config)
+            else:
+                trial.set_user_attr('slot', slot.describe())
+                print(f'mmext: trial #{trial.number} started on {slot.describe()} '
+                      f"(log: {osp.join(folder, 'train_stdout.log')})", flush=True)
+                run_subprocess(cfg, slot, port)
         history = metric_history(folder, settings.metric)
         trial.set_user_attr('history', history)
         trial.set_user_attr('seconds', round(time.time() - start, 1))

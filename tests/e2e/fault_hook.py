@@ -1,5 +1,7 @@
-"""Test-only: a hook that kills one rank once, to exercise torchrun's restarts (imported via custom_imports)."""
+"""Test-only hooks that disturb a training run: a rank killed once (torchrun's restarts), a slow first
+Slurm run (preemption and requeue). Imported via custom_imports."""
 import os
+import time
 
 from mmdet.registry import HOOKS
 from mmengine.hooks import Hook
@@ -26,3 +28,17 @@ class KillRankOnceHook(Hook):
         if (runner.rank == self.rank and runner.iter + 1 == self.at_iter
                 and os.environ.get('TORCHELASTIC_RESTART_COUNT', '0') == '0'):
             os._exit(17)
+
+
+@HOOKS.register_module(force=True)
+class SlowFirstSlurmRunHook(Hook):
+    """Sleep ``seconds`` after every training iteration of a Slurm job's first run (``SLURM_RESTART_COUNT`` unset
+    or 0), so that the run is still training when the scheduler's signal comes; a requeued run goes at full speed.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None, outputs=None):
+        if os.environ.get('SLURM_RESTART_COUNT', '0') == '0':
+            time.sleep(self.seconds)

@@ -91,6 +91,28 @@ def test_unknown_flag_and_gpus_without_gpu_are_one_line_errors(tmp_path):
         assert gpus.stderr.strip().splitlines()[-1].startswith('error: --gpus 2: no CUDA GPU is visible')
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason='--amp on a machine without CUDA')
+def test_amp_without_cuda_is_one_line_before_any_worker_starts(tmp_path):
+    result = run_tool(['tools/train.py', DEMO_CONFIG, '--amp', '--nproc', '2', '--work-dir', str(tmp_path)])
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        "error: --amp needs a CUDA GPU (mmengine's AmpOptimWrapper) and none is visible here; drop --amp to train "
+        'in full precision on the CPU']
+    assert 'torchrun' not in result.stdout
+
+
+def test_more_gpus_than_the_machine_has_is_one_line(monkeypatch, capsys, tmp_path):
+    """--gpus 4 on a machine with 2 GPUs (faked: tools/train.py runs in this process)."""
+    import runpy
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    monkeypatch.setattr(torch.cuda, 'device_count', lambda: 2)
+    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
+    main = runpy.run_path(str(ROOT / 'tools' / 'train.py'))['main']
+    assert main([DEMO_CONFIG, '--gpus', '4', '--work-dir', str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip().splitlines() == [
+        'error: --gpus 4: only 2 CUDA GPU(s) are visible here; use --gpus 2 or fewer']
+
+
 def test_master_port_in_use_is_an_error_not_a_hang(tmp_path):
     with socket.socket() as busy:
         busy.bind(('', 0))

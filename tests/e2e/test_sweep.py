@@ -78,6 +78,49 @@ def test_two_sweep_processes_share_one_sqlite_study(tiny_coco, tmp_path):
     assert len({t.user_attrs['work_dir'] for t in trials}) == 4
 
 
+def test_parallel_2_runs_two_cpu_trials_at_once_on_one_sqlite_study(tiny_coco, tmp_path):
+    """--parallel 2 on the CPU: 3 trials, 2 at a time (a slot is used again), each in its own process and work dir;
+    none lost or doubled."""
+    work = tmp_path / 'parallel'
+    result = run_tool([*_sweep_args(tiny_coco, tmp_path, work, 3, study='par'), '--parallel', '2'])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert 'mmext: 2 trial(s) at once: slot 0 (1 CPU process, ' in result.stdout
+    trials = _load(work, 'par').trials
+    assert sorted(t.number for t in trials) == [0, 1, 2]  # every trial once in the storage
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    for trial in trials:
+        folder = work / f'trial_{trial.number}'
+        assert trial.user_attrs['work_dir'] == str(folder)
+        assert f"lr={trial.params['optim_wrapper.optimizer.lr']}" in (folder / 'config.py').read_text().replace(' ', '')
+        assert 'mmext: training finished' in (folder / 'train_stdout.log').read_text()
+        assert trial.value == max(v for _, v in metric_history(str(folder), 'coco/bbox_mAP'))
+        assert f'mmext: trial #{trial.number} complete, value {trial.value}' in result.stdout
+    assert sorted(p.name for p in work.iterdir() if p.name.startswith('trial_')) == [f'trial_{n}' for n in range(3)]
+    assert {t.user_attrs['slot'].split(' (')[0] for t in trials} == {'slot 0', 'slot 1'}
+    # the two slots ran at the same time: some trial started before another one ended
+    spans = sorted((t.datetime_start, t.datetime_complete) for t in trials)
+    assert any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:]))
+
+
+def test_parallel_on_a_storage_the_trials_cannot_share_is_one_line(tmp_path):
+    space = tmp_path / 'space.yaml'
+    space.write_text(SPACE)
+    result = run_tool(['tools/sweep.py', DEMO_CONFIG, '--space', str(space), '--trials', '2', '--study', 'mem',
+                       '--work-dir', str(tmp_path / 'w'), '--parallel', '2', '--storage', 'sqlite:///:memory:'])
+    assert result.returncode == 1 and 'Traceback' not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        'error: storage sqlite:///:memory: is an in-memory database, which only this process sees; the trials run in '
+        'their own processes: leave --storage out (a SQLite file in the work dir) or give a file']
+
+
+def test_more_gpus_per_trial_than_visible_stops_before_any_trial(tmp_path):
+    from mmext.sweep.study import SweepError
+    with pytest.raises(SweepError, match=r'--gpus-per-trial 4: only 2 CUDA GPU\(s\) are visible here'):
+        run_sweep(DEMO_CONFIG, str(tmp_path / 'never_read.yaml'), 2, 'g', work_dir=str(tmp_path / 'w'),
+                  gpus_per_trial=4, gpus=['0', '1'])
+    assert not (tmp_path / 'w').exists()
+
+
 def test_failed_trial_is_recorded_and_pruned_trial_stops(tiny_coco, tmp_path):
     space = tmp_path / 'space.yaml'
     space.write_text('model.backbone.depth: {type: categorical, choices: [7, 18]}\n')  # ResNet has no depth 7

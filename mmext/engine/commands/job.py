@@ -4,11 +4,13 @@ process group so that no rank aborts on its way out."""
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from typing import Callable
 
 
-def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callable[[], str]) -> int:
+def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callable[[], str],
+            check: Callable[[], None] | None = None) -> int:
     """Run ``job`` in this process, or this script under torchrun when several processes are asked for.
 
     Args:
@@ -16,6 +18,8 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         argv: The tool's own arguments.
         args: The parsed arguments (with the flags of ``mmext.engine.commands.launch.add_launch_arguments``).
         job: Does the work and returns the summary to print.
+        check: Raises an MmextError for flags this machine cannot honour; run before torchrun starts workers
+            that would each fail on them (and torchrun would add its report of the failures).
 
     Returns:
         The exit code: 0, 1 for a user's mistake, 75 after a preemption, or torchrun's when it ran the job.
@@ -26,6 +30,8 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
     from mmext.engine.commands.launch import relaunch_if_needed, report_worker_error, set_local_rank
     from mmext.errors import MmextError
     try:
+        if check is not None:
+            check()
         code = relaunch_if_needed(script, argv, args)
         if code is not None:
             return code
@@ -40,6 +46,10 @@ def run_job(script: str, argv: list[str], args: argparse.Namespace, job: Callabl
         code, summary = 1, None
     except SystemExit as stop:  # a preemption (PreemptionHook): the ranks agreed to stop after the same iteration
         code, summary = stop.code, None
+        # Saved, and on the way out: as soon as the first rank exits with 75, srun (--kill-on-bad-exit) and torchrun
+        # send SIGTERM to the others, which would turn their 75 into "terminated". Every rank ignores it from here,
+        # before the barrier below, so none exits before all do.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
     else:
         code = 0
     # Out of the except blocks: the error's traceback holds the runner, and through it the process group that

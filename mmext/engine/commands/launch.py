@@ -18,7 +18,9 @@ import tempfile
 from mmext.errors import LaunchError
 
 # Variables that torchrun and its elastic agent set in every worker; their presence means "already launched".
-_LAUNCHED_VARS = ('TORCHELASTIC_RUN_ID', 'LOCAL_RANK', 'SLURM_PROCID', 'OMPI_COMM_WORLD_RANK')
+# Not SLURM_PROCID: a Slurm batch script has it too (0), and `python tools/train.py CONFIG --gpus 8` there must
+# still start its 8 processes; srun's tasks are told apart by --launcher slurm (see relaunch_if_needed).
+_LAUNCHED_VARS = ('TORCHELASTIC_RUN_ID', 'LOCAL_RANK', 'OMPI_COMM_WORLD_RANK')
 
 
 # A file where a worker that stops on an MmextError writes its message, so that the process which started torchrun
@@ -92,7 +94,10 @@ def processes_per_node(args: argparse.Namespace, cuda_devices: int | None = None
             raise LaunchError(f'--gpus {args.gpus}: no CUDA GPU is visible on this machine; '
                               f'use --nproc {args.gpus} to train with {args.gpus} CPU processes')
         if args.gpus > cuda_devices:
-            raise LaunchError(f'--gpus {args.gpus}: only {cuda_devices} CUDA GPU(s) are visible here')
+            visible = os.environ.get('CUDA_VISIBLE_DEVICES')
+            limited = f' (CUDA_VISIBLE_DEVICES={visible} limits this process to those)' if visible else ''
+            raise LaunchError(f'--gpus {args.gpus}: only {cuda_devices} CUDA GPU(s) are visible here{limited}; '
+                              f'use --gpus {cuda_devices} or fewer')
         return args.gpus
     count = args.nproc if args.nproc is not None else 1
     if count < 1:
@@ -181,6 +186,11 @@ def relaunch_if_needed(script: str, argv: list[str], args: argparse.Namespace) -
         LaunchError: The flags do not fit this machine.
     """
     nproc = processes_per_node(args)
+    srun_tasks = int(os.environ.get('SLURM_STEP_NUM_TASKS') or 1)
+    if args.launcher == 'none' and srun_tasks > 1 and nproc > 1 and not already_launched():
+        raise LaunchError(f'this process is one of {srun_tasks} tasks that srun started, and each would start '
+                          f'{nproc} more: give --launcher slurm (one process per task, as tools/slurm_train.sh '
+                          f'does) instead of --gpus/--nproc, or run a single task')
     if already_launched() or args.launcher != 'none' or (nproc == 1 and args.nnodes == 1):
         return None
     port = args.master_port

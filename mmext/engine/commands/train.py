@@ -69,9 +69,7 @@ def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp
             randomness['deterministic'] = True
         cfg.randomness = randomness
     if amp:
-        import torch
-        if not torch.cuda.is_available():
-            raise ConfigError('--amp needs a CUDA GPU (mmengine\'s AmpOptimWrapper); none is visible here')
+        check_amp_device()
         wrapper_type = cfg.optim_wrapper.get('type', 'OptimWrapper')
         if wrapper_type not in AMP_WRAPPERS:
             raise ConfigError(f"--amp knows how to switch optim_wrapper types {sorted(AMP_WRAPPERS)} to mixed "
@@ -95,6 +93,18 @@ def configure(cfg: Config, config_path: str, *, work_dir: str | None = None, amp
         cfg.resume = True
         cfg.load_from = resume
     return cfg
+
+
+def check_amp_device() -> None:
+    """``--amp`` needs CUDA: say so in one line, before any process is started or config loaded.
+
+    Raises:
+        ConfigError: No CUDA GPU is visible.
+    """
+    import torch
+    if not torch.cuda.is_available():
+        raise ConfigError("--amp needs a CUDA GPU (mmengine's AmpOptimWrapper) and none is visible here; "
+                          'drop --amp to train in full precision on the CPU')
 
 
 def train(cfg: Config) -> TrainResult:

@@ -25,6 +25,43 @@ def test_gpus_without_cuda_is_a_clear_error():
     assert processes_per_node(_args('--gpus', '4'), cuda_devices=8) == 4
 
 
+def test_more_gpus_than_visible_says_how_many_to_ask_for(monkeypatch):
+    monkeypatch.delenv('CUDA_VISIBLE_DEVICES', raising=False)
+    with pytest.raises(LaunchError, match=r'^--gpus 4: only 2 CUDA GPU\(s\) are visible here; use --gpus 2 or fewer$'):
+        processes_per_node(_args('--gpus', '4'), cuda_devices=2)
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '0,3')
+    with pytest.raises(LaunchError, match=r'\(CUDA_VISIBLE_DEVICES=0,3 limits this process to those\); use --gpus 2'):
+        processes_per_node(_args('--gpus', '4'), cuda_devices=2)
+
+
+def _slurm_env(monkeypatch, step_tasks: str | None) -> None:
+    for name in ('TORCHELASTIC_RUN_ID', 'LOCAL_RANK', 'OMPI_COMM_WORLD_RANK', 'SLURM_STEP_NUM_TASKS'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('SLURM_JOB_ID', '123')
+    monkeypatch.setenv('SLURM_PROCID', '0')
+    if step_tasks is not None:
+        monkeypatch.setenv('SLURM_STEP_NUM_TASKS', step_tasks)
+
+
+def test_nproc_in_a_slurm_batch_script_still_starts_torchrun(monkeypatch):
+    """A batch script has SLURM_PROCID=0 too; `tools/train.py CONFIG --gpus 8` there must not train alone."""
+    _slurm_env(monkeypatch, step_tasks=None)
+    started = {}
+    monkeypatch.setattr(launch, '_run_torchrun', lambda cmd, env: started.update(cmd=cmd) or 0)
+    assert relaunch_if_needed('tools/train.py', ['cfg.py', '--nproc', '2'], _args('--nproc', '2')) == 0
+    assert '--nproc_per_node=2' in started['cmd']
+    # a task that srun started with --launcher slurm trains itself
+    _slurm_env(monkeypatch, step_tasks='2')
+    assert relaunch_if_needed('tools/train.py', ['cfg.py'], _args('--launcher', 'slurm')) is None
+
+
+def test_nproc_in_each_of_several_srun_tasks_is_an_error(monkeypatch):
+    _slurm_env(monkeypatch, step_tasks='2')
+    with pytest.raises(LaunchError, match='one of 2 tasks that srun started, and each would start 2 more: give '
+                                          '--launcher slurm'):
+        relaunch_if_needed('tools/train.py', ['cfg.py', '--nproc', '2'], _args('--nproc', '2'))
+
+
 def test_nproc_and_conflicts():
     assert processes_per_node(_args()) == 1
     assert processes_per_node(_args('--nproc', '3')) == 3
