@@ -47,9 +47,8 @@ if [ -z "$cuda" ]; then
 fi
 dev check-gpus --cuda "$cuda" --torch-archs "$("$py" -c 'import torch; print(torch._C._cuda_getArchFlags())')"
 archs=$(dev arch-list)
-echo "[stack] 2/6 mmengine 0.10.7 and the mmcv build tools"
-"${pip[@]}" "setuptools<70" wheel ninja "mmengine==0.10.7"
-
+echo "[stack] 2/6 mmengine 0.10.7"
+"${pip[@]}" "mmengine==0.10.7"
 if "$py" tools/cuda_kernels.py --mmcv --need "$archs" >/dev/null 2>&1; then
   echo "[stack] 3-4/6 mmcv 2.1.0 with CUDA kernels for $archs is already installed"
 else
@@ -57,7 +56,8 @@ else
   cache_root=${MMEXT_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mmext/wheels}
   wheel=$(build cached-mmcv "$cache_root" --torch "$torch_version" --cuda "$cuda" --arch-list "$archs")
   if [ -z "$wheel" ]; then
-    echo "[stack] 3/6 a CUDA $cuda toolkit for the mmcv build"
+    echo "[stack] 3/6 the mmcv build tools and a CUDA $cuda toolkit"
+    "${pip[@]}" "setuptools<70" wheel ninja
     home=$(build toolkit --cuda "$cuda")
     if [ "$home" = wheels ]; then
       "${pip[@]}" "${cuda_pip[@]}" "nvidia-cuda-nvcc==$cuda.*" "nvidia-cuda-runtime==$cuda.*" \
@@ -79,8 +79,8 @@ else
     echo "[stack] 3-4/6 mmcv 2.1.0 with CUDA kernels from $wheel"
   fi
   "${pip[@]}" --no-deps --force-reinstall "$wheel"
-  "${pip[@]}" "mmcv==2.1.0"  # its own dependencies (addict, yapf, ...), satisfied by the wheel just installed
 fi
+"${pip[@]}" "mmcv==2.1.0"  # its dependencies (addict, yapf, ...); the mmcv installed above satisfies it
 echo "[stack] 5/6 mmdet 3.3.0 and the rest (requirements.txt)"
 "${pip[@]}" -r requirements.txt
 echo "[stack] 6/6 mmext (editable)"
