@@ -111,6 +111,10 @@ class AtomicCheckpointHook(CheckpointHook):
         self._remove(retired)
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
+        # A validation outside training (runner.val(), tools/test.py on a config with save_best) has no training
+        # state to save, and before_train, which sets file_backend and out_dir, never ran.
+        if not self.save_best or not hasattr(self, 'file_backend'):
+            return
         # mmengine's logic, with the previous best deleted after the new one is written (and written atomically).
         with self._deferred_removals() as retired, self._atomic_backend():
             super()._save_best_checkpoint(runner, metrics)

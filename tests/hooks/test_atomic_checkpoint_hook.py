@@ -44,3 +44,15 @@ def test_kill_9_during_checkpoint_writes_always_leaves_a_loadable_checkpoint(tmp
     assert loadable >= len(killed) - 7
     print(f'\nkill -9 points tried: {len(killed)} of {first["total"]}; with a loadable last_checkpoint: '
           f'{loadable}; the others were killed before the first save completed')
+
+
+def test_validation_outside_training_saves_nothing_and_does_not_fail(tmp_path):
+    """runner.val() on a config whose checkpoint hook has save_best: before_train never ran, so there is nothing
+    to save (it raised AttributeError 'file_backend' before)."""
+    from mmext.engine import MMExtRunner
+    from tests.toy_training import format_configs_once, toy_cfg
+    format_configs_once()
+    runner = MMExtRunner.from_cfg(toy_cfg(tmp_path / 'work'))
+    metrics = runner.val()
+    assert 'toy/mse' in metrics
+    assert not list((tmp_path / 'work').rglob('*.pth')) and not (tmp_path / 'work' / 'last_checkpoint').exists()
