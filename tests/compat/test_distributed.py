@@ -32,7 +32,11 @@ def test_slurm_port_follows_the_job_id():
 
 def _srun_task(monkeypatch, **extra):
     for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
-        monkeypatch.delenv(key, raising=False)
+        # set, then deleted: monkeypatch records a variable only when it exists, and slurm_rendezvous_env sets
+        # these in os.environ; unrecorded, they would leak into later tests (a torchrun test then saw RANK and
+        # took itself for a launched worker)
+        monkeypatch.setenv(key, 'unset')
+        monkeypatch.delenv(key)
     for key, value in dict(SLURM_PROCID='1', SLURM_NTASKS='2', SLURM_LOCALID='1', SLURM_JOB_ID='31',
                            SLURM_STEP_NODELIST='node[07-08]', **extra).items():
         monkeypatch.setenv(key, value)
