@@ -41,15 +41,28 @@ def nvcc_home(nvcc: str, run: Runner = run_command) -> str:
     return str(here.parent)
 
 
-def find_toolkit(env: Mapping[str, str], cuda: str, which: Callable = shutil.which, run: Runner = run_command
-                 ) -> str | None:
+# What torch 2.13's ATen/cuda headers include beyond the runtime's, so what every CUDA extension build needs. A
+# toolkit of nvcc and the runtime alone (as some images ship) fails on the first kernel with "cusparse.h: No such
+# file"; the nvidia-* wheels torch depends on carry these headers.
+TORCH_NEEDS_HEADERS = ('cusparse.h', 'cublas_v2.h', 'cublasLt.h', 'cusolverDn.h')
+
+
+def missing_headers(home: str, isfile: Callable = os.path.isfile) -> list[str]:
+    """The headers of :data:`TORCH_NEEDS_HEADERS` that ``home/include`` lacks."""
+    return [h for h in TORCH_NEEDS_HEADERS if not isfile(os.path.join(home, 'include', h))]
+
+
+def find_toolkit(env: Mapping[str, str], cuda: str, which: Callable = shutil.which, run: Runner = run_command,
+                 isfile: Callable = os.path.isfile) -> str | None:
     """A CUDA toolkit to build mmcv with: ``$CUDA_HOME``, else the one of ``nvcc`` on PATH; None for the wheels.
 
-    A toolkit found on its own that does not match torch's CUDA is passed over (the wheels are used); one that
-    ``CUDA_HOME`` names is the user's choice, so a mismatch is an error.
+    A toolkit found on its own that does not match torch's CUDA, or that lacks the library headers torch's own
+    headers include (:data:`TORCH_NEEDS_HEADERS`: a toolkit of nvcc and the runtime alone), is passed over (the
+    wheels are used); one that ``CUDA_HOME`` names is the user's choice, so either is an error.
 
     Raises:
-        StackError: ``CUDA_HOME`` names no nvcc, or one older than torch's CUDA or of another major release.
+        StackError: ``CUDA_HOME`` names no nvcc, one older than torch's CUDA or of another major release, or a
+            toolkit without the library headers.
     """
     want = parse_version(cuda)
     if env.get('CUDA_HOME'):
@@ -62,11 +75,21 @@ def find_toolkit(env: Mapping[str, str], cuda: str, which: Callable = shutil.whi
         if have[0] != want[0] or have < want:
             raise StackError(f'the CUDA toolkit at CUDA_HOME={home} is {have[0]}.{have[1]}, older than or '
                              f'incompatible with torch 2.13.0\'s CUDA {cuda}: {unset}')
+        lacking = missing_headers(home, isfile)
+        if lacking:
+            raise StackError(f'the CUDA toolkit at CUDA_HOME={home} has no {", ".join(lacking)} in include/ '
+                             f'(torch\'s CUDA headers include them): {unset}')
         return home
     nvcc = which('nvcc')
     have = nvcc_version(nvcc, run) if nvcc else None
     if have and have[0] == want[0] and have >= want:
-        return nvcc_home(nvcc, run)
+        home = nvcc_home(nvcc, run)
+        lacking = missing_headers(home, isfile)
+        if not lacking:
+            return home
+        print(f'[stack] the CUDA toolkit at {home} has no {", ".join(lacking)} (torch\'s CUDA headers include '
+              f'them): using nvcc {cuda} and the headers from Python wheels instead', file=sys.stderr)
+        return None
     if have:
         print(f'[stack] nvcc {have[0]}.{have[1]} at {nvcc} does not match torch\'s CUDA {cuda}: using nvcc {cuda} '
               'from Python wheels instead', file=sys.stderr)

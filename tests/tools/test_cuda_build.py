@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from cuda_build import assemble_cuda_home, cached_mmcv, find_toolkit, mmcv_cache_name, nvcc_home
+from cuda_build import (TORCH_NEEDS_HEADERS, assemble_cuda_home, cached_mmcv, find_toolkit, mmcv_cache_name,
+                        nvcc_home)
 from stack_device import StackError
 from tests.tools.fakes import fake_run
 
@@ -15,7 +16,8 @@ def test_find_toolkit_prefers_a_matching_one_and_refuses_an_older_cuda_home(tmp_
                     '/usr/bin/nvcc --version': v('13.1'), '/usr/bin/nvcc -dryrun': '#$ _HERE_=/usr/local/cuda-13.1/bin\n',
                     '/old/bin/nvcc --version': v('12.8')})
     none = lambda name: None  # noqa: E731
-    assert find_toolkit({'CUDA_HOME': home}, '13.0', which=none, run=run) == home
+    full = lambda path: True  # noqa: E731  (every header there)
+    assert find_toolkit({'CUDA_HOME': home}, '13.0', which=none, run=run, isfile=full) == home
     with pytest.raises(StackError, match=r'CUDA_HOME=/opt/cuda-12\.4 is 12\.4, older than or incompatible with '
                                          r"torch 2\.13\.0's CUDA 13\.0: unset CUDA_HOME"):
         find_toolkit({'CUDA_HOME': '/opt/cuda-12.4'}, '13.0', which=none, run=run)
@@ -24,11 +26,24 @@ def test_find_toolkit_prefers_a_matching_one_and_refuses_an_older_cuda_home(tmp_
     with pytest.raises(StackError, match='older than'):  # same major, older minor: torch's headers need the newer
         find_toolkit({'CUDA_HOME': home}, '13.2', which=none, run=run)
     # nvcc on PATH (here a wrapper in /usr/bin): its own folder, as nvcc reports it
-    assert find_toolkit({}, '13.0', which=lambda name: '/usr/bin/nvcc', run=run) == '/usr/local/cuda-13.1'
+    assert find_toolkit({}, '13.0', which=lambda name: '/usr/bin/nvcc', run=run, isfile=full) == '/usr/local/cuda-13.1'
     # one that does not match is passed over, with a note, for the wheels
     assert find_toolkit({}, '13.0', which=lambda name: '/old/bin/nvcc', run=run) is None
     assert 'nvcc 12.8 at /old/bin/nvcc does not match' in capsys.readouterr().err
     assert find_toolkit({}, '13.0', which=none, run=run) is None
+
+
+def test_a_toolkit_without_the_library_headers_is_passed_over_or_refused(capsys):
+    """A toolkit of nvcc and the runtime alone (this machine's /usr/local/cuda-13.0) failed mmcv's build on its
+    first kernel: "cusparse.h: No such file or directory"."""
+    v = 'Cuda compilation tools, release 13.0, V13.0.88\n'
+    run = fake_run({'/usr/bin/nvcc --version': v, '/usr/bin/nvcc -dryrun': '#$ _HERE_=/opt/bare/bin\n',
+                    '/opt/bare/bin/nvcc --version': v})
+    runtime_only = lambda path: path.endswith('cuda_runtime_api.h')  # noqa: E731
+    assert find_toolkit({}, '13.0', which=lambda name: '/usr/bin/nvcc', run=run, isfile=runtime_only) is None
+    assert f'/opt/bare has no {", ".join(TORCH_NEEDS_HEADERS)}' in capsys.readouterr().err
+    with pytest.raises(StackError, match=r'CUDA_HOME=/opt/bare has no cusparse\.h, .* unset CUDA_HOME'):
+        find_toolkit({'CUDA_HOME': '/opt/bare'}, '13.0', which=lambda name: None, run=run, isfile=runtime_only)
 
 
 def test_nvcc_home_falls_back_to_the_binarys_folder():
