@@ -7,7 +7,7 @@ import json
 import pytest
 from mmengine.registry import init_default_scope
 
-from mmext.datasets.checks.limits import ReadLimitError, ReadLimits
+from mmext.datasets.checks.limits import ReadLimitError
 from mmext.datasets.custom_coco import CustomCocoDataset
 from mmext.datasets.loading.annotation_file import load_checked, load_columns, parse_json, write_fixed
 from mmext.errors import DatasetError
@@ -141,18 +141,6 @@ def test_a_polygon_past_max_polygon_points_loses_its_segmentation_in_both_reader
         assert len(bad) == 1 and bad[0].ann_id == 1 and '10,000 points' in bad[0].detail
         assert 'max_polygon_points=5,000' in bad[0].detail
         assert not any(p.kind == 'bad_segmentation' for p in read(ann).report.problems)  # default: 1,000,000
-
-
-def test_read_limits_are_checked(monkeypatch):
-    with pytest.raises(DatasetError, match="'max_bytes' is not a read limit"):
-        ReadLimits.get(dict(max_bytes=1))
-    with pytest.raises(DatasetError, match='a read limit is a whole number'):
-        ReadLimits.get(dict(max_entries=-1))
-    monkeypatch.setenv('MMEXT_READ_MAX_ENTRIES', 'many')
-    with pytest.raises(DatasetError, match='MMEXT_READ_MAX_ENTRIES=many'):
-        ReadLimits.get()
-    monkeypatch.setenv('MMEXT_READ_MAX_ENTRIES', '2e6')
-    assert ReadLimits.get(dict(max_problems=7)) == ReadLimits(max_entries=2_000_000, max_problems=7)
 
 
 # --- nesting -------------------------------------------------------------------------------------------------------

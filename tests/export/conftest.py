@@ -1,4 +1,7 @@
 """A demo RetinaNet trained for one epoch on the tiny data (seconds), as tools/train.py leaves its work dir."""
+import glob
+
+import cv2
 import pytest
 
 from tests.conftest import DEMO_CONFIG, demo_data_options, quick_options, run_tool
@@ -21,3 +24,12 @@ def bifpn_work_dir(tiny_coco, tmp_path_factory):
                        '--cfg-options', *demo_data_options(tiny_coco), *quick_options(work, epochs=1)])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return work
+
+
+def demo_images(tiny_coco, extra_sizes=()):
+    """The first 4 images of tiny_coco, plus the first resized to each of ``extra_sizes`` (h, w)."""
+    paths = sorted(glob.glob(f"{tiny_coco['img_dir']}/*"))[:4]
+    images = [(p, cv2.imread(p)) for p in paths]
+    for h, w in extra_sizes:  # other shapes: other resize factors and padding
+        images.append((f'{h}x{w}', cv2.resize(images[0][1], (w, h))))
+    return images
