@@ -17,7 +17,7 @@ from mmengine.model import BaseModule
 from mmext.errors import ConfigError
 from mmext.models.necks.bifpn_layer import BiFPNLayer, SamePadMaxPool2d, lateral
 from mmext.models.necks.fusion_node import FUSIONS
-from mmext.models.necks.node_kernel import use_cpu_kernels
+from mmext.models.necks.node_kernel import memory_format_of, use_cpu_kernels
 from mmext.models.necks.same_pool import POOL_PADDINGS
 from mmext.registry import register
 
@@ -116,7 +116,7 @@ class BiFPN(BaseModule):
         if use_cpu_kernels(feats[0]):
             # On CPU every op of the neck (depthwise conv, max-pool, upsampling, BN) is several times faster on
             # channels_last maps: work in it, and hand the outputs back in the layout the inputs came in.
-            fmt = _memory_format(feats[0])
+            fmt = memory_format_of(feats[0])
             feats = [x.contiguous(memory_format=torch.channels_last) for x in feats]
         for extra in self.extra_levels:
             feats.append(extra(feats[-1]))
@@ -133,11 +133,6 @@ class BiFPN(BaseModule):
                 f'BiFPN was built with in_channels={list(self.in_channels)}, but the backbone gave {len(got)} '
                 f'feature maps with channels {got}. Set model.neck.in_channels={got} (and start_level/num_outs '
                 'to match), or change the backbone\'s out_indices.')
-
-
-def _memory_format(x: torch.Tensor) -> torch.memory_format:
-    channels_last = not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
-    return torch.channels_last if channels_last else torch.contiguous_format
 
 
 def _check_choice(name: str, value: object, allowed: Sequence) -> None:

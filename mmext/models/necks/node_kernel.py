@@ -21,6 +21,12 @@ def use_cpu_kernels(x: torch.Tensor) -> bool:
     return x.device.type == 'cpu' and not torch.compiler.is_compiling() and not torch.jit.is_tracing()
 
 
+def memory_format_of(x: torch.Tensor) -> torch.memory_format:
+    """``channels_last`` for a 4-d map stored so (and not also plain contiguous), else ``contiguous_format``."""
+    channels_last = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(memory_format=torch.channels_last)
+    return torch.channels_last if channels_last else torch.contiguous_format
+
+
 def act_kind(act: nn.Module) -> str | None:
     """The kernel's name for ``act`` (SiLU/Swish, ReLU or none), or None where it has to run as plain ops."""
     name = type(act).__name__

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from mmext.models.necks.node_kernel import use_cpu_kernels
+from mmext.models.necks.node_kernel import memory_format_of, use_cpu_kernels
 
 #: How the max-pool treats its padding. ``'tf'``: padded cells never win, as in TensorFlow's max-pool and the
 #: official EfficientDet. ``'zeros'``: the input is zero-padded first, as mmdet's ``projects/EfficientDet`` (and
@@ -52,9 +52,7 @@ class _CPUMaxPool(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, pads: tuple[int, int]) -> torch.Tensor:
-        channels_last = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
-            memory_format=torch.channels_last)
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        fmt = memory_format_of(x)
         out, indices = torch.ops.aten.max_pool2d_with_indices(
             x.contiguous(memory_format=torch.channels_last), [3, 3], [2, 2], list(pads), [1, 1], True)
         ctx.save_for_backward(indices)
