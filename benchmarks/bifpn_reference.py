@@ -109,17 +109,55 @@ def _rename_module(rest: str) -> tuple[str, str]:
 
 
 def build_pair(reference_cls: type, in_channels: list[int], width: int, repeats: int,
-               start_level: int = 0) -> tuple[torch.nn.Module, torch.nn.Module]:
-    """The reference and an mmext BiFPN of the same configuration, holding the same (random) weights."""
+               start_level: int = 0, batches: list[list[torch.Tensor]] | None = None
+               ) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """The reference and an mmext BiFPN of the same configuration, holding the same (random) weights.
+
+    The weights are :func:`realistic_weights`, calibrated on ``batches`` (default: two batches of random maps
+    of 32x32, 16x16 and 8x8), so that the outputs in eval mode depend on the input as a trained neck's do.
+    """
     from mmext.models.necks import BiFPN
     ref = reference_cls(num_stages=repeats, in_channels=list(in_channels), out_channels=width,
                         start_level=start_level)
     ours = BiFPN(in_channels=list(in_channels), out_channels=width, num_outs=5, start_level=start_level,
                  num_repeats=repeats, weighted='fast', pool_padding='zeros')
-    with torch.no_grad():  # random, non-trivial weights everywhere (BN statistics and fusion weights too)
-        for name, tensor in ref.state_dict().items():
-            if tensor.is_floating_point():
-                tensor.copy_(torch.rand_like(tensor) + 0.5 if name.endswith(('running_var', '_w1', '_w2'))
-                             else torch.randn_like(tensor) * 0.2)
+    if batches is None:
+        batches = [[torch.randn(2, c, s, s) for c, s in zip(in_channels[start_level:], (32, 16, 8))]
+                   for _ in range(2)]
+    realistic_weights(ref, batches)
     ours.load_state_dict(convert_state_dict(ref.state_dict()), strict=True)
     return ref, ours
+
+
+def realistic_weights(neck: torch.nn.Module, batches: list[list[torch.Tensor]]) -> None:
+    """Give ``neck`` weights whose outputs really depend on the input, as a trained neck's, in place.
+
+    Convolutions are fan-in scaled (std ``1 / sqrt(fan_in)``: each keeps its input's scale), biases, norm affine
+    parameters and fusion weights random around their usual values, and every BN's running statistics the average
+    of the batch statistics it sees on ``batches`` (train-mode forwards, cumulative averaging). With the
+    default init instead, BN's unit running variance against the tiny activations of Xavier-initialised
+    separable convs leaves the eval-mode outputs almost constant, and a wrong mapping of weights can hide there.
+    """
+    with torch.no_grad():
+        for name, param in neck.named_parameters():
+            module = neck.get_submodule(name.rpartition('.')[0])
+            if isinstance(module, torch.nn.Conv2d) and name.endswith('weight'):
+                param.normal_(0, (param[0].numel()) ** -0.5)  # fan-in: in_channels/groups * k * k
+            elif isinstance(module, torch.nn.modules.batchnorm._BatchNorm) and name.endswith('weight'):
+                param.copy_(1 + 0.2 * torch.randn_like(param))
+            elif param.dim() == 1 and not name.endswith('bias'):  # fusion weights
+                param.copy_(torch.rand_like(param) + 0.5)
+            else:
+                param.normal_(0, 0.1)
+        norms = [m for m in neck.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+        momenta = [m.momentum for m in norms]
+        was_training = neck.training
+        for m in norms:
+            m.reset_running_stats()
+            m.momentum = None  # cumulative: the running statistics become the batches' own
+        neck.train()
+        for batch in batches:
+            neck(batch)
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        neck.train(was_training)

@@ -6,12 +6,15 @@ Upsampling is nearest-neighbour to the exact size of the target level, so odd si
 
 On CPU, PyTorch's max-pool is about 10x slower on NCHW tensors than on channels_last ones (measured: 3.6 ms
 against 0.3 ms for a 2x64x64x64 map), while its backward is fastest on NCHW; :class:`_CPUMaxPool` takes the fast
-path each way, with identical outputs and gradients. Under ``torch.compile`` and on GPUs the plain op is used.
+path each way, with identical outputs and gradients. Under ``torch.compile``, a tracer and on GPUs the plain op is
+used.
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from mmext.models.necks.node_kernel import memory_format_of, use_cpu_kernels
 
 #: How the max-pool treats its padding. ``'tf'``: padded cells never win, as in TensorFlow's max-pool and the
 #: official EfficientDet. ``'zeros'``: the input is zero-padded first, as mmdet's ``projects/EfficientDet`` (and
@@ -39,7 +42,7 @@ def max_pool2d_same(x: torch.Tensor, padding: str = 'tf') -> torch.Tensor:
     else:
         # Zero padding, then (as the padded sides are odd) ceil_mode changes nothing.
         x, pads = F.pad(x, [w % 2, 1, h % 2, 1]), (0, 0)
-    if x.device.type == 'cpu' and not torch.compiler.is_compiling():
+    if use_cpu_kernels(x):
         return _CPUMaxPool.apply(x, pads)
     return F.max_pool2d(x, 3, 2, padding=pads, ceil_mode=True)
 
@@ -49,9 +52,7 @@ class _CPUMaxPool(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, x: torch.Tensor, pads: tuple[int, int]) -> torch.Tensor:
-        channels_last = x.dim() == 4 and not x.is_contiguous() and x.is_contiguous(
-            memory_format=torch.channels_last)
-        fmt = torch.channels_last if channels_last else torch.contiguous_format
+        fmt = memory_format_of(x)
         out, indices = torch.ops.aten.max_pool2d_with_indices(
             x.contiguous(memory_format=torch.channels_last), [3, 3], [2, 2], list(pads), [1, 1], True)
         ctx.save_for_backward(indices)

@@ -1,3 +1,4 @@
+import copy
 import inspect
 import math
 import re
@@ -8,6 +9,7 @@ import torch
 from mmdet.registry import MODELS
 from mmext.errors import ConfigError
 from mmext.models.necks import BIFPN_PRESETS, BiFPN
+from benchmarks.bifpn_reference import realistic_weights
 from mmext.models.necks.fusion_node import FusionNode
 
 
@@ -154,3 +156,50 @@ def test_maps_that_do_not_match_in_channels_are_named(channels):
     expected = f'in_channels=[8, 16, 32], but the backbone gave {len(channels)} feature maps with channels {channels}'
     with pytest.raises(ConfigError, match=re.escape(expected)):
         neck(_backbone_maps(channels, 3, image=(32, 32)))
+
+
+def _trained_like(pool_padding: str) -> tuple[BiFPN, list[torch.Tensor]]:
+    """A neck whose eval-mode outputs really depend on the input (fan-in-scaled convs, BN statistics of real
+    batches), in float64, and odd-sized inputs (upsampling to other than x2)."""
+    torch.manual_seed(0)
+    neck = BiFPN([8, 16, 32], out_channels=16, num_outs=5, num_repeats=2, pool_padding=pool_padding).double()
+    realistic_weights(neck, [[f.double() for f in _backbone_maps([8, 16, 32], 3)] for _ in range(2)])
+    feats = [f.double() for f in _backbone_maps([8, 16, 32], 3)]
+    return neck, feats
+
+
+def _forward_backward(neck, feats, grads=None):
+    feats = [f.detach().clone().requires_grad_() for f in feats]
+    neck.zero_grad()
+    outs = neck(feats)
+    grads = grads or [torch.randn_like(o) for o in outs]
+    torch.autograd.backward(outs, grads)
+    return [o.detach() for o in outs], [f.grad for f in feats] + [p.grad for p in neck.parameters()], grads
+
+
+@pytest.mark.parametrize('pool_padding', ['tf', 'zeros'])
+def test_the_cpu_kernels_equal_the_plain_ops_in_train_and_eval_mode(pool_padding, monkeypatch):
+    neck, feats = _trained_like(pool_padding)
+    state = copy.deepcopy(neck.state_dict())  # a train-mode forward moves BN's running statistics: restore them
+    fast_outs, fast_grads, grads = _forward_backward(neck.train(), feats)
+    neck.load_state_dict(state)
+    with torch.no_grad():
+        fast_eval = list(neck.eval()(feats))
+        other_input = neck([f + torch.randn_like(f) for f in feats])
+    monkeypatch.setattr(torch.compiler, 'is_compiling', lambda: True)  # plain ops, NCHW: the spec
+    plain_outs, plain_grads, _ = _forward_backward(neck.train(), feats, grads)
+    neck.load_state_dict(state)
+    with torch.no_grad():
+        plain_eval = list(neck.eval()(feats))
+    for a, b in zip(fast_outs + fast_eval + fast_grads, plain_outs + plain_eval + plain_grads):
+        assert a.shape == b.shape and torch.allclose(a, b, rtol=0, atol=1e-10)
+    # the eval-mode comparison means something: every output moves with the input on the scale of the output
+    for out, moved in zip(plain_eval, other_input):
+        assert (out - moved).std() > 0.2 * out.std() > 0
+
+
+@pytest.mark.parametrize('layout', [torch.contiguous_format, torch.channels_last])
+def test_outputs_come_back_in_the_inputs_layout(layout):
+    neck = BiFPN([8, 16, 32], out_channels=8, num_repeats=1)
+    outs = neck([f.contiguous(memory_format=layout) for f in _backbone_maps([8, 16, 32], 3, image=(64, 64))])
+    assert all(o.is_contiguous(memory_format=layout) for o in outs)
