@@ -2,6 +2,8 @@
 import cv2
 import numpy as np
 
+from tests.inference.same_predictions import assert_same_predictions
+
 
 def test_a_batch_is_one_forward_pass_with_the_same_boxes(detector, val_images):
     predictor = detector.predictor
@@ -21,8 +23,7 @@ def test_a_batch_is_one_forward_pass_with_the_same_boxes(detector, val_images):
     assert calls == [4, 2]  # batch_size=4: two calls, not six
     for img, pred in zip(images, batched):
         alone = predictor.predict_arrays([img])[0]
-        np.testing.assert_allclose(pred.boxes, alone.boxes, atol=1e-3)
-        np.testing.assert_allclose(pred.scores, alone.scores, atol=1e-5)
+        assert_same_predictions(pred, alone)
         assert pred.image_size == img.shape[:2] and pred.labels.dtype == np.int64
 
 
@@ -34,4 +35,4 @@ def test_the_stream_keeps_order_and_yields_unreadable_items_as_none(detector, va
     assert [item for item, _, _ in out] == paths
     assert [pred is None for _, _, pred in out] == [False, True, False, False, False, False, True]
     direct = detector.predictor.predict_arrays([cv2.imread(val_images[1])])[0]
-    np.testing.assert_allclose(out[2][2].boxes, direct.boxes, atol=1e-3)
+    assert_same_predictions(out[2][2], direct)

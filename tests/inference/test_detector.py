@@ -5,6 +5,7 @@ import pytest
 
 from mmext.errors import InputError
 from tests.conftest import run_tool
+from tests.inference.same_predictions import assert_same_predictions
 
 
 def test_predict_takes_a_path_an_array_or_a_list(detector, val_images):
@@ -13,7 +14,7 @@ def test_predict_takes_a_path_an_array_or_a_list(detector, val_images):
     both = detector.predict([val_images[0], cv2.imread(val_images[1])])
     assert isinstance(both, list) and len(both) == 2
     for pred in (from_array, both[0]):
-        np.testing.assert_allclose(pred.boxes, from_path.boxes, atol=1e-3)
+        assert_same_predictions(pred, from_path)
     assert from_path.path == val_images[0] and from_array.path is None
     assert from_path.boxes.shape == (len(from_path), 4) and from_path.boxes.dtype == np.float32
     assert set(from_path.class_names) <= set(detector.classes) and from_path.masks is None
@@ -38,7 +39,7 @@ def test_predict_folder_skips_and_names_unreadable_images(detector, val_images, 
     with pytest.warns(UserWarning, match=r'skipped 1 unreadable image\(s\) .*broken.png'):
         preds = detector.predict_folder(str(tmp_path))
     assert len(preds) == 3 and preds.skipped == [str(tmp_path / 'broken.png')]
-    np.testing.assert_allclose(preds[0].boxes, detector.predict(val_images[0]).boxes, atol=1e-3)
+    assert_same_predictions(preds[0], detector.predict(val_images[0]))
     with pytest.raises(InputError, match='does not exist'):
         detector.predict_folder(str(tmp_path / 'nope'))
 
