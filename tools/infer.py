@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='cpu', help="cpu, cuda or cuda:N")
     parser.add_argument('--gpus', type=int, default=None, help='one process per GPU, each on a share of the inputs')
     parser.add_argument('--nproc', type=int, default=None, help='CPU processes, each on a share of the inputs')
+    parser.add_argument('--image-root', help="folder of a json input's file_names (default: the json's folder)")
     parser.add_argument('--classes', help='class names for a checkpoint without them: a,b,c or the dataset json')
     parser.add_argument('--slice', type=int, default=None, metavar='SIZE', help='sliced prediction: tile side')
     parser.add_argument('--overlap', type=float, default=0.2, help='tile overlap fraction (with --slice)')
@@ -61,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
             model=model, checkpoint=checkpoint, inputs=inputs, out_dir=args.out_dir, score_thr=args.score_thr,
             batch_size=args.batch_size, device='cuda' if gpus else args.device, processes=processes, gpus=gpus,
             classes=args.classes, slice=sliced, png=not args.no_png, overwrite=args.overwrite,
-            cfg_options=args.cfg_options, progress=not args.quiet))
+            cfg_options=args.cfg_options, progress=not args.quiet, image_root=args.image_root))
     except (MmextError, ValueError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 1

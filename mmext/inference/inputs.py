@@ -1,7 +1,8 @@
-"""Finding what to predict on: image files, folders (recursive), globs, text files of paths, videos."""
+"""Finding what to predict on: image files, folders (recursive), globs, text files of paths, COCO json files, videos."""
 from __future__ import annotations
 
 import glob
+import json
 import os
 import os.path as osp
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from mmext.errors import InputError
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.jpe', '.jfif', '.ppm', '.pgm')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.m4v', '.mpg', '.mpeg', '.wmv')
 LIST_EXTENSIONS = ('.txt', '.lst')
+JSON_EXTENSIONS = ('.json',)
 
 
 @dataclass(frozen=True)
@@ -39,20 +41,25 @@ def kind_of(path: str) -> str | None:
     return 'image' if ext in IMAGE_EXTENSIONS else 'video' if ext in VIDEO_EXTENSIONS else None
 
 
-def discover_inputs(specs: list[str]) -> Inputs:
+def discover_inputs(specs: list[str], image_root: str | None = None) -> Inputs:
     """Expand what the user gave into image and video files.
 
     Args:
         specs: Each an image or video file, a folder (searched recursively for both), a glob (``'a/*.jpg'``,
             ``'a/**/*.png'``) or a text file with one path a line (relative paths are taken from the text file's
-            folder; ``#`` starts a comment).
+            folder; ``#`` starts a comment) or a COCO json file (an annotation file, or the results json of an
+            earlier run): the images of its ``images`` list.
+        image_root: The folder a json's ``file_name``s are in (default: the json's own folder). A name that is
+            absolute or leads out of it (``..``, symlinks) is refused, by the rule the datasets apply
+            (``image_path_outside``): a json from elsewhere must not make mmext read files outside the folder.
 
     Returns:
         The files, each once (the first time it is named).
 
     Raises:
         InputError: A path that does not exist, a glob that matches nothing, a folder or list without any image
-            or video, a file that is neither, or nothing at all to predict on.
+            or video, a file that is neither, a json without an images list or naming files outside the image
+            folder, or nothing at all to predict on.
     """
     found, seen = Inputs(), set()
 
@@ -79,6 +86,9 @@ def discover_inputs(specs: list[str]) -> Inputs:
         elif osp.isfile(spec) and osp.splitext(spec)[1].lower() in LIST_EXTENSIONS:
             for path in _listed(spec):
                 add(path, osp.basename(path), f'list {spec}')
+        elif osp.isfile(spec) and osp.splitext(spec)[1].lower() in JSON_EXTENSIONS:
+            for path, name in _json_images(spec, image_root):
+                add(path, name, f'json {spec}')
         elif osp.isfile(spec):
             add(spec, osp.basename(spec), spec)
         elif glob.has_magic(spec):
@@ -115,6 +125,41 @@ def _listed(list_file: str) -> list[str]:
         raise InputError(f'list {list_file} names {len(missing)} file(s) that do not exist: '
                          f'{", ".join(missing[:3])}{more}')
     return paths
+
+
+def _json_images(json_file: str, image_root: str | None) -> list[tuple[str, str]]:
+    """The (path, output name) of each image a COCO json lists, inside ``image_root``."""
+    from mmext.datasets.paths import outside_images
+    root = image_root if image_root is not None else osp.dirname(json_file) or '.'
+    try:
+        with open(json_file, 'rb') as f:
+            content = json.load(f)
+    except (OSError, ValueError) as err:
+        raise InputError(f'json {json_file} cannot be read as JSON: {" ".join(str(err).split())[:200]}') from None
+    images = content.get('images') if isinstance(content, dict) else None
+    if not isinstance(images, list) or not images:
+        raise InputError(f'json {json_file} has no "images" list to predict on (a COCO annotation file or '
+                         "an earlier run's results.json)")
+    names = []
+    for k, img in enumerate(images):
+        name = img.get('file_name') if isinstance(img, dict) else None
+        if not isinstance(name, str) or not name:
+            raise InputError(f'json {json_file}: images[{k}] has no file_name')
+        names.append(name)
+    outside = outside_images(root, names)
+    if outside:
+        shown = ', '.join(f'image id {images[k].get("id")} {names[k]!r}' for k in outside[:3])
+        more = f' and {len(outside) - 3} more' if len(outside) > 3 else ''
+        raise InputError(f'json {json_file}: {len(outside)} image(s) name a file outside the image folder {root} '
+                         f'(image_path_outside: {shown}{more}); fix their file_name, or pass --image-root with the '
+                         'folder they are in')
+    paths = [osp.join(root, name) for name in names]
+    missing = [p for p in paths if not osp.isfile(p)]
+    if missing:
+        more = f' and {len(missing) - 3} more' if len(missing) > 3 else ''
+        raise InputError(f'json {json_file} names {len(missing)} image(s) that do not exist under {root}: '
+                         f'{", ".join(missing[:3])}{more} (pass --image-root with the folder they are in)')
+    return list(zip(paths, names))
 
 
 def _glob_root(pattern: str) -> str:

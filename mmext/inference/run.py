@@ -35,6 +35,7 @@ class InferOptions:
     overwrite: bool = False
     cfg_options: dict | None = None
     progress: bool = True
+    image_root: str | None = None
 
 
 @dataclass
@@ -79,7 +80,7 @@ def run_inference(opts: InferOptions) -> InferSummary:
     """
     from mmext.inference.sharding import predict_sharded, process_shard
     start = time.perf_counter()
-    inputs = discover_inputs(opts.inputs)
+    inputs = discover_inputs(opts.inputs, opts.image_root)
     clash = existing_outputs(opts, inputs)
     if clash and not opts.overwrite:
         more = f' and {len(clash) - 3} more' if len(clash) > 3 else ''

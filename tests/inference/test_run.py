@@ -31,6 +31,20 @@ def test_a_run_writes_results_and_pngs_and_a_second_needs_overwrite(trained_work
     assert run_inference(opts).images == 2
 
 
+
+def test_a_coco_json_is_an_input_and_its_results_load_back_as_one(trained_work_dir, tiny_coco, tmp_path):
+    """Predicting on a val json (images under --image-root), then on the results json of that run."""
+    listed = json.load(open(tiny_coco['val']))['images']
+    opts = InferOptions(model=str(trained_work_dir), inputs=[tiny_coco['val']], out_dir=str(tmp_path / 'out'),
+                        image_root=tiny_coco['img_dir'], png=False, progress=False)
+    summary = run_inference(opts)
+    results = json.load(open(summary.results_json))
+    assert summary.images == len(listed)
+    assert sorted(img['file_name'] for img in results['images']) == sorted(img['file_name'] for img in listed)
+    again = InferOptions(model=str(trained_work_dir), inputs=[summary.results_json], out_dir=str(tmp_path / 'again'),
+                         image_root=tiny_coco['img_dir'], png=False, progress=False)
+    assert run_inference(again).images == len(listed)
+
 def test_summary_lines():
     summary = InferSummary(images=10, seconds=3.21, predict_seconds=2.0, results_json='o/results.json', out_dir='o',
                            skipped=['a.jpg'], processes=2)
