@@ -76,7 +76,9 @@ def test_time_limit_warning_saves_requeues_and_continues(slurm, tiny_coco, tmp_p
     assert slurm.run('scontrol', 'update', f'JobId={job_id}', 'StartTime=now', 'TimeLimit=10').returncode == 0
     done = slurm.wait_for_job(job_id, lambda job: job.get('JobState') in FINAL_STATES, 180, 'the end')
     log = _read(output)
-    assert (done['JobState'], done['ExitCode'], done['Restarts']) == ('COMPLETED', '0:0', '1'), log[-4000:]
+    # (the daemons' logs too: a requeued run that failed without a line of its own was seen once, at load 7)
+    assert (done['JobState'], done['ExitCode'], done['Restarts']) == ('COMPLETED', '0:0', '1'), (
+        f"{log[-3000:]}\nslurmctld: {slurm.log('slurmctld')[-1500:]}\nslurmd: {slurm.log('slurmd')[-1500:]}")
     assert log.count('SIGUSR1 received') == 2  # both ranks got Slurm's warning
     stopped = re.search(r'preempted \(SIGUSR1\) after iteration (\d+): checkpoint (\S+) saved; exiting with code 75',
                         log)
