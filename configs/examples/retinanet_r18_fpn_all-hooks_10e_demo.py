@@ -4,8 +4,8 @@ _base_ = '../demo/retinanet_r18_fpn_10e_demo.py'
 
 optim_wrapper = dict(
     constructor='LayerDecayOptimWrapperConstructor',
-    # mmengine's custom_keys from the demo (backbone lr x 0.5) apply first, the layer decay multiplies on top
-    paramwise_cfg=dict(decay_rate=0.9, norm_decay_mult=0.0))
+    # mmengine's custom_keys (backbone lr x 0.5) apply first, the layer decay multiplies on top
+    paramwise_cfg=dict(custom_keys={'backbone': dict(lr_mult=0.5)}, decay_rate=0.9, norm_decay_mult=0.0))
 
 val_evaluator = dict(classwise=True)
 test_evaluator = val_evaluator

@@ -6,7 +6,6 @@ _base_ = '../demo/retinanet_r18_fpn_10e_demo.py'
 optim_wrapper = dict(
     constructor='LayerDecayOptimWrapperConstructor',
     paramwise_cfg=dict(
-        _delete_=True,  # replaces the demo's custom_keys; they would apply first and the decay on top
         decay_rate=0.9,
         norm_decay_mult=0.0,
         bias_decay_mult=0.0))

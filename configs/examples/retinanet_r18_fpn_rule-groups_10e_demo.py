@@ -7,7 +7,6 @@ _base_ = '../demo/retinanet_r18_fpn_10e_demo.py'
 optim_wrapper = dict(
     constructor='RuleBasedOptimWrapperConstructor',
     paramwise_cfg=dict(
-        _delete_=True,
         norm_decay_mult=0.0,
         bias_decay_mult=0.0,
         rules=[

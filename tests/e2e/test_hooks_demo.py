@@ -55,5 +55,11 @@ def test_config_builds_its_model_optimizer_and_hooks(config, tiny_coco):
     hooks = {type(HOOKS.build(h)).__name__ for h in cfg.custom_hooks}
     assert isinstance(wrapper, NonFiniteGuardOptimWrapper) and 'NonFiniteLossGuardHook' in hooks
     rows, _ = summarize_param_groups(model, wrapper)
-    # every config here trains the backbone's first row below the base lr (lr_mult, decay or rule)
-    assert rows[0].names[0].startswith('backbone.') and rows[0].lr < cfg.optim_wrapper.optimizer.lr
+    # the configs with per-group settings (lr_mult, decay or rule) train the backbone's first row below the base
+    # lr; the demo (and the examples that keep its optimizer) trains every group at the base lr
+    base_lr, first = cfg.optim_wrapper.optimizer.lr, rows[0]
+    assert first.names[0].startswith('backbone.')
+    if cfg.optim_wrapper.get('paramwise_cfg'):
+        assert first.lr < base_lr
+    else:
+        assert all(row.lr == pytest.approx(base_lr) for row in rows)
