@@ -22,7 +22,7 @@ from benchmarks.common import Measure, Row, interleaved, load_average, ratio_row
 from benchmarks.coco_synth import COCO_TRAIN_IMAGES, coco_like_file
 from benchmarks.dataset_workers import worker_rows
 
-SPEEDUP_GOAL, MEMORY_GOAL, FLOOR_GOAL = 5.0, 0.5, 2.0
+SPEEDUP_GOAL, MEMORY_GOAL, FLOOR_GOAL = 8.0, 0.3, 2.0
 PARSERS = ('msgspec', 'orjson', 'ujson', 'json')
 
 _CHILD = '''

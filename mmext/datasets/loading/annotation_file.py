@@ -19,6 +19,7 @@ from mmext.datasets.checks.file_rules import CheckedCoco, check_coco
 from mmext.datasets.checks.limits import ReadLimits
 from mmext.datasets.loading.columns import CocoColumns, from_checked
 from mmext.datasets.loading.fast_reader import check_columns
+from mmext.datasets.loading.mapped_file import Buffer, as_bytes, read_mapped
 from mmext.datasets.checks.problems import Report
 from mmext.errors import DatasetError
 from mmext.runtime.gc_pause import paused_gc
@@ -130,18 +131,22 @@ def load_columns(ann_file: str, img_dir: str | None = None, image_check: str = '
         columns = check_columns(raw, ann_file, img_dir, image_check, limits)
         if columns is not None:
             return columns
-        data, failed = parse_json(raw, source, limits)
+        data, failed = parse_json(as_bytes(raw), source, limits)
         return from_checked(CheckedCoco(failed) if failed else check_coco(data, ann_file, img_dir, image_check,
                                                                           limits))
-    return _load(check, ann_file, backend_args, limits)
+    return _load(check, ann_file, backend_args, limits, mapped=True)
 
 
-def _load(check: Callable[[bytes, str], Any], ann_file: str, backend_args: dict | None, limits: ReadLimits) -> Any:
+def _load(check: Callable[[Buffer, str], Any], ann_file: str, backend_args: dict | None, limits: ReadLimits,
+          mapped: bool = False) -> Any:
+    """``check(content, local_path)`` of the file; ``mapped``: the content may be the file mapped (see
+    :mod:`mmext.datasets.loading.mapped_file`), not bytes."""
     with get_local_path(ann_file, backend_args=backend_args) as local:
         try:
             with open(local, 'rb') as f:
-                check_file_size(limits, ann_file, os.fstat(f.fileno()).st_size)
-                raw = f.read()
+                size = os.fstat(f.fileno()).st_size
+                check_file_size(limits, ann_file, size)
+                raw = read_mapped(f, size) if mapped else f.read()
         except OSError as err:
             raise DatasetError(f'annotation file {ann_file} cannot be read ({err.strerror}). Fix the path '
                                '(ann_file is relative to data_root).') from None

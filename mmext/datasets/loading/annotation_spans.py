@@ -28,8 +28,9 @@ import numpy as np
 
 from mmext.datasets.checks.file_rules import check_entries
 from mmext.datasets.checks.limits import ReadLimits
+from mmext.datasets.loading.mapped_file import release
 
-PIECE_BYTES = 1 << 24  # about 45,000 COCO annotations with polygons
+PIECE_BYTES = 1 << 23  # about 22,000 COCO annotations with polygons (smaller pieces: less memory at once)
 _KEY = re.compile(rb'"annotations"\s*:\s*\[')
 _CUT = re.compile(rb'\}\s*,\s*\{')
 _SPACE = b' \t\r\n'
@@ -149,6 +150,7 @@ def decode_pieces(raw: bytes, start: int, end: int, decoder: msgspec.json.Decode
                 cut, retries = _CUT.search(raw, cut.end(), last), retries + 1
                 continue
             break
+        release(raw, pos, stop)  # (a mapped file: this piece is not read again)
         yield anns
         pos = cut.end() - 1 if cut is not None else last
 

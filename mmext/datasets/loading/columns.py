@@ -126,8 +126,14 @@ class AnnotationColumns:
     seg_start: np.ndarray
     seg_end: np.ndarray
 
-    def take(self, index: np.ndarray) -> AnnotationColumns:
-        return AnnotationColumns(*(getattr(self, name)[index] for name in self.__dataclass_fields__))
+    def take(self, index: np.ndarray, in_place: bool = False) -> AnnotationColumns:
+        """The entries at ``index``; ``in_place``: replacing this object's columns one at a time (so that the
+        whole set is never in memory twice)."""
+        if not in_place:
+            return AnnotationColumns(*(getattr(self, name)[index] for name in self.__dataclass_fields__))
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name)[index])
+        return self
 
 
 @dataclass
@@ -172,7 +178,7 @@ class CocoColumns:
         kept = np.arange(len(anns.image)) if kept is None else kept
         image = anns.image[kept]
         order = np.argsort(image, kind='stable')  # grouped by image, file order within an image
-        self.anns = anns.take(kept[order])
+        self.anns = anns.take(kept[order], in_place=True)  # (the caller's columns: built for this)
         self.ann_start = np.zeros(len(self.widths) + 1, np.int64)
         np.cumsum(np.bincount(image, minlength=len(self.widths)), out=self.ann_start[1:])
         self.polygon_text = JoinedText(polygon_texts)

@@ -25,6 +25,7 @@ from mmext.datasets.loading import annotation_spans
 from mmext.datasets.loading.chunk_rules import Annotation, Chunk, Context, check_chunk
 from mmext.datasets.loading.columns import SEG_JSON, AnnotationColumns, CocoColumns
 from mmext.datasets.loading.json_text import json_module_reads
+from mmext.datasets.loading.mapped_file import Buffer, as_bytes, release
 from mmext.datasets.paths import outside_images
 
 _ID = (int, str)
@@ -57,12 +58,12 @@ class _ImagesOnly(msgspec.Struct, gc=False):
 _ANNOTATIONS = msgspec.json.Decoder(list[Annotation])
 
 
-def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_check: str = 'none',
+def check_columns(raw: Buffer, source: str, img_dir: str | None = None, image_check: str = 'none',
                   limits: ReadLimits | None = None) -> CocoColumns | None:
     """Apply every annotation rule to a COCO file's bytes.
 
     Args:
-        raw: The file's content.
+        raw: The file's content (bytes, or the file mapped: see :mod:`mmext.datasets.loading.mapped_file`).
         source: The file's path, for messages.
         img_dir, image_check, limits: See :func:`mmext.datasets.checks.file_rules.check_coco`.
 
@@ -81,18 +82,21 @@ def check_columns(raw: bytes, source: str, img_dir: str | None = None, image_che
         return None
 
 
-def _check_columns(raw: bytes, source: str, img_dir: str | None, image_check: str, limits: ReadLimits
+def _check_columns(raw: Buffer, source: str, img_dir: str | None, image_check: str, limits: ReadLimits
                    ) -> CocoColumns | None:
     def guard(text: bytes) -> None:  # what msgspec is about to decode into Python objects (not the annotations)
         limits.check_values(source, text, ' outside the annotations')
     found = annotation_spans.locate(raw, _Rest, guard)  # one scan of the annotations (see annotation_spans)
     if found is not None:
         rest, start, end = found
+        release(raw, 0, start)  # (a mapped file: what is not the annotations is not read again; each piece of
+        release(raw, end)  # them is given back once decoded)
         try:
             return _check(rest, annotation_spans.decode_pieces(raw, start, end, _ANNOTATIONS), raw, source, img_dir,
                           image_check, limits, memoryview(raw)[start:end])
         except annotation_spans.CutFailed:
             pass  # the two scans below give the same result, or send the file to check_coco
+    raw = as_bytes(raw)  # (the whole file in memory, as the reference reads it)
     limits.check_values(source, raw)  # (as the json module would: an upper bound, annotations stay text here)
     try:
         data = msgspec.json.decode(raw, type=_File)
@@ -163,6 +167,7 @@ def _check_content(data: _Rest | _File, pieces: Iterator[list[Annotation]], raw:
         chunks.append(check_chunk(piece, first, ctx))
         first += len(piece)
     del piece  # the last piece's structs: not needed from here on
+    ctx.parser = None  # nor simdjson's buffers (tens of MB, sized for the largest chunk)
     report.num_annotations = first
     anns, kept, seg_present, polygon_texts, json_texts, ids = _merge(chunks)
     _renumber(ids, kept, anns.image, ctx.image_ids, images, report)
@@ -197,9 +202,12 @@ def _merge(chunks: list[Chunk]) -> tuple[AnnotationColumns, np.ndarray, np.ndarr
         ids = np.concatenate([chunk.ids for chunk in chunks]) if chunks else np.zeros(0, np.int64)
     else:
         ids = [i for chunk in chunks for i in (chunk.ids.tolist() if isinstance(chunk.ids, np.ndarray) else chunk.ids)]
-    names = AnnotationColumns.__dataclass_fields__
-    columns = AnnotationColumns(*(np.concatenate([getattr(c.columns, name) for c in chunks]) if chunks else
-                                  _EMPTY[name] for name in names))
+    merged = {}
+    for name in AnnotationColumns.__dataclass_fields__:  # one column at a time, each chunk's freed once copied
+        merged[name] = np.concatenate([getattr(c.columns, name) for c in chunks]) if chunks else _EMPTY[name]
+        for chunk in chunks:
+            setattr(chunk.columns, name, None)
+    columns = AnnotationColumns(**merged)
     kept = np.concatenate([c.kept for c in chunks]) if chunks else np.zeros(0, bool)
     seg_present = np.concatenate([c.seg_present for c in chunks]) if chunks else np.zeros(0, bool)
     return columns, kept, seg_present, polygon_texts, json_texts, ids

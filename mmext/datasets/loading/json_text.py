@@ -9,6 +9,8 @@ import msgspec
 import numpy as np
 import simdjson
 
+from mmext.datasets.loading.mapped_file import is_ascii
+
 
 def decode_json(text: bytes) -> Any:
     """``json.loads`` of one stored JSON value (bytes or a ``msgspec.Raw``); msgspec when it can (same values for
@@ -27,7 +29,7 @@ def json_module_reads(raw: bytes) -> bool:
     which make ``json.loads`` (the reference reader) refuse the whole file. A file for which this is False goes
     to the reference reader, which says why it cannot be read.
     """
-    return (raw.isascii() or _utf8(raw)) and not _long_digit_run(raw, sys.get_int_max_str_digits())
+    return (is_ascii(raw) or _utf8(raw)) and not _long_digit_run(raw, sys.get_int_max_str_digits())
 
 
 def _utf8(raw: bytes) -> bool:
