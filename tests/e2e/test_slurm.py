@@ -1,5 +1,6 @@
 """tools/slurm_train.sh on a real one-node Slurm (slurm_cluster.py): srun tasks, and a time-limited job's requeue."""
 import re
+import time
 import shlex
 import sys
 
@@ -72,7 +73,10 @@ def test_time_limit_warning_saves_requeues_and_continues(slurm, tiny_coco, tmp_p
     assert slurm.run('scontrol', 'update', f'JobId={job_id}', f'TimeLimit={limit}').returncode == 0
     slurm.wait_for_job(job_id, lambda job: job.get('Restarts') == '1' and job.get('JobState') == 'PENDING', 120,
                        'the requeue')
-    # Slurm holds a requeued batch job for 2 minutes (its BeginTime); start it now, with its 10 minutes back.
+    # Slurm holds a requeued batch job for 2 minutes (its BeginTime); start it now, with its 10 minutes back. Not
+    # within the second of the requeue: slurmd compares credentials to their revocation at one-second resolution,
+    # and a run launched in that second is killed ("Job credential revoked", exit 1; seen at load 5).
+    time.sleep(2)
     assert slurm.run('scontrol', 'update', f'JobId={job_id}', 'StartTime=now', 'TimeLimit=10').returncode == 0
     done = slurm.wait_for_job(job_id, lambda job: job.get('JobState') in FINAL_STATES, 180, 'the end')
     log = _read(output)

@@ -33,7 +33,9 @@ def max_pool2d_same(x: torch.Tensor, padding: str = 'tf') -> torch.Tensor:
     Returns:
         The pooled map, ``(N, C, ceil(H / 2), ceil(W / 2))``.
     """
-    h, w = x.shape[-2:]
+    # Plain ints: under the ONNX tracer the sizes are tensors, and max_pool2d takes only constant padding (the
+    # exported graph has fixed sizes anyway, see tools/export.py's --dynamic refusal for BiFPN).
+    h, w = int(x.shape[-2]), int(x.shape[-1])
     if padding == 'tf':
         # PyTorch's own padding is -inf, i.e. padded cells never win, which is TF's max-pool. An odd side takes
         # 1 on both ends; an even side takes 1 at the end only, which ceil_mode gives (the last window may hang
