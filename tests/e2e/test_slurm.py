@@ -1,8 +1,8 @@
 """tools/slurm_train.sh on a real one-node Slurm (slurm_cluster.py): srun tasks, and a time-limited job's requeue."""
 import re
-import time
 import shlex
 import sys
+import time
 
 import pytest
 import torch
