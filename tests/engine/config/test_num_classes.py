@@ -123,8 +123,8 @@ def test_the_runner_reads_the_training_file_once(tiny_coco, tmp_path, monkeypatc
     from mmext.engine.runner import MMExtRunner
     read = []
     real = annotation_file._load
-    monkeypatch.setattr(annotation_file, '_load', lambda check, ann_file, *a: read.append(ann_file) or real(
-        check, ann_file, *a))
+    monkeypatch.setattr(annotation_file, '_load', lambda check, ann_file, *a, **kw: read.append(ann_file) or real(
+        check, ann_file, *a, **kw))
     options = dict(option.split('=', 1) for option in demo_data_options(tiny_coco))
     options.update({'work_dir': str(tmp_path), 'train_dataloader.num_workers': 0,
                     'train_dataloader.persistent_workers': False})
