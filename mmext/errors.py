@@ -71,3 +71,9 @@ class TrialFailure(MmextError):
 class InputError(MmextError):
     """An input given for inference (image, folder, glob, list file, video) does not exist or holds nothing to
     predict on."""
+
+
+def first_few(items: list[str], shown: int = 3) -> str:
+    """``'a, b, c and 4 more'``: the first items of a long list, for an error line."""
+    more = f' and {len(items) - shown} more' if len(items) > shown else ''
+    return ', '.join(items[:shown]) + more

@@ -7,7 +7,7 @@ import os
 import os.path as osp
 from dataclasses import dataclass, field
 
-from mmext.errors import InputError
+from mmext.errors import InputError, first_few
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff', '.webp', '.jpe', '.jfif', '.ppm', '.pgm')
 VIDEO_EXTENSIONS = ('.mp4', '.avi', '.mov', '.mkv', '.m4v', '.mpg', '.mpeg', '.wmv')
@@ -121,9 +121,7 @@ def _listed(list_file: str) -> list[str]:
         raise InputError(f'list {list_file} names no file')
     missing = [p for p in paths if not osp.isfile(p)]
     if missing:
-        more = f' and {len(missing) - 3} more' if len(missing) > 3 else ''
-        raise InputError(f'list {list_file} names {len(missing)} file(s) that do not exist: '
-                         f'{", ".join(missing[:3])}{more}')
+        raise InputError(f'list {list_file} names {len(missing)} file(s) that do not exist: {first_few(missing)}')
     return paths
 
 
@@ -148,17 +146,15 @@ def _json_images(json_file: str, image_root: str | None) -> list[tuple[str, str]
         names.append(name)
     outside = outside_images(root, names)
     if outside:
-        shown = ', '.join(f'image id {images[k].get("id")} {names[k]!r}' for k in outside[:3])
-        more = f' and {len(outside) - 3} more' if len(outside) > 3 else ''
+        shown = first_few([f'image id {images[k].get("id")} {names[k]!r}' for k in outside])
         raise InputError(f'json {json_file}: {len(outside)} image(s) name a file outside the image folder {root} '
-                         f'(image_path_outside: {shown}{more}); fix their file_name, or pass --image-root with the '
+                         f'(image_path_outside: {shown}); fix their file_name, or pass --image-root with the '
                          'folder they are in')
     paths = [osp.join(root, name) for name in names]
     missing = [p for p in paths if not osp.isfile(p)]
     if missing:
-        more = f' and {len(missing) - 3} more' if len(missing) > 3 else ''
         raise InputError(f'json {json_file} names {len(missing)} image(s) that do not exist under {root}: '
-                         f'{", ".join(missing[:3])}{more} (pass --image-root with the folder they are in)')
+                         f'{first_few(missing)} (pass --image-root with the folder they are in)')
     return list(zip(paths, names))
 
 

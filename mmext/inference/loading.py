@@ -5,7 +5,7 @@ import os.path as osp
 from dataclasses import dataclass
 from typing import Any
 
-from mmext.errors import CheckpointError, ConfigError
+from mmext.errors import CheckpointError, ConfigError, first_few
 from mmext.inference.class_names import ClassesArg, ModelClasses, model_classes
 from mmext.inference.model_files import ModelFiles, work_dir_config
 
@@ -128,8 +128,7 @@ def check_state_dict(model, state_dict: dict, files: ModelFiles, limit: int = 5)
     for what, keys in (('shapes differ', shapes), ('missing in the checkpoint', missing),
                        ('not in the model', unexpected)):
         if keys:
-            more = f' and {len(keys) - limit} more' if len(keys) > limit else ''
-            parts.append(f'{what}: {", ".join(keys[:limit])}{more}')
+            parts.append(f'{what}: {first_few(keys, limit)}')
     config = files.config or 'the config saved in it'
     raise CheckpointError(f'checkpoint {osp.basename(files.checkpoint)} does not fit the model of {config}: '
                           + '; '.join(parts) + '. Pass the config this checkpoint was trained with.')

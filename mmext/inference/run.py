@@ -7,7 +7,7 @@ import os.path as osp
 import time
 from dataclasses import dataclass, field
 
-from mmext.errors import MmextError
+from mmext.errors import MmextError, first_few
 from mmext.inference.class_names import ClassesArg
 from mmext.inference.drawing import png_path
 from mmext.inference.inputs import Inputs, discover_inputs
@@ -83,9 +83,8 @@ def run_inference(opts: InferOptions) -> InferSummary:
     inputs = discover_inputs(opts.inputs, opts.image_root)
     clash = existing_outputs(opts, inputs)
     if clash and not opts.overwrite:
-        more = f' and {len(clash) - 3} more' if len(clash) > 3 else ''
         raise MmextError(f'out dir {opts.out_dir} already holds outputs of an earlier run '
-                         f'({", ".join(osp.relpath(p, opts.out_dir) for p in clash[:3])}{more}): pass --overwrite '
+                         f'({first_few([osp.relpath(p, opts.out_dir) for p in clash])}): pass --overwrite '
                          'to replace them, or another --out-dir')
     os.makedirs(opts.out_dir, exist_ok=True)
     if opts.processes > 1:
