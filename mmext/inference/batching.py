@@ -1,4 +1,4 @@
-"""Batched prediction: images through the test pipeline, one real batch through ``model.test_step``."""
+"""Batched prediction: images through the test pipeline, one real batch through the detector."""
 from __future__ import annotations
 
 from collections import deque
@@ -16,8 +16,10 @@ T = TypeVar('T')
 class BatchPredictor:
     """Runs a loaded detector on batches of decoded images.
 
-    A batch is one call of ``model.test_step`` (mmdet's data preprocessor stacks and pads the images and the
-    detector runs once on the whole batch), not a loop over single images.
+    A batch is one forward pass (mmdet's data preprocessor stacks and pads the images and the detector runs once
+    on the whole batch), not a loop over single images. It is ``model.test_step``, except for a one-stage
+    detector whose head keeps mmdet's dense post-processing: its parts are called in turn and the
+    post-processing runs for the whole batch at once (:mod:`mmext.inference.dense_postprocess`).
 
     Args:
         model: An mmdet detector in eval mode (see :func:`mmext.inference.loading.load_model`).
