@@ -35,7 +35,7 @@ def _same_boxes(mine: list, theirs: list) -> tuple[float, int]:
 
 
 def rows(quick: bool) -> list[Row]:
-    """quick: 16 images, a 1-epoch detector, one round; full: 160 images, 3 rounds."""
+    """quick: 16 images, a 1-epoch detector, one round; full: 160 images, 7 rounds."""
     import mmext
     from mmdet.apis import DetInferencer
 
@@ -71,7 +71,7 @@ def rows(quick: bool) -> list[Row]:
 
         times = interleaved({'mmext': mine, 'mmdet1': theirs(1), f'mmdet{BATCH}': theirs(BATCH),
                              'mmext+out': mine_outputs, 'mmdet+out': theirs_outputs},
-                            repeats=1 if quick else 3, warmup=1)
+                            repeats=1 if quick else 7, warmup=1)
     rate = {k: f'{len(paths) / v.median:.1f} images/s' for k, v in times.items()}
     worst, differs = _same_boxes(found['mine'], found[f'theirs{BATCH}'])
     size = f'{len(paths)} images 160x128, demo RetinaNet-R18'

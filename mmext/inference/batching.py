@@ -1,4 +1,4 @@
-"""Batched prediction: images through the test pipeline, one real batch through ``model.test_step``."""
+"""Batched prediction: images through the test pipeline, one real batch through the detector."""
 from __future__ import annotations
 
 from collections import deque
@@ -16,8 +16,10 @@ T = TypeVar('T')
 class BatchPredictor:
     """Runs a loaded detector on batches of decoded images.
 
-    A batch is one call of ``model.test_step`` (mmdet's data preprocessor stacks and pads the images and the
-    detector runs once on the whole batch), not a loop over single images.
+    A batch is one forward pass (mmdet's data preprocessor stacks and pads the images and the detector runs once
+    on the whole batch), not a loop over single images. It is ``model.test_step``, except for a one-stage
+    detector whose head keeps mmdet's dense post-processing: its parts are called in turn and the
+    post-processing runs for the whole batch at once (:mod:`mmext.inference.dense_postprocess`).
 
     Args:
         model: An mmdet detector in eval mode (see :func:`mmext.inference.loading.load_model`).
@@ -25,9 +27,11 @@ class BatchPredictor:
         classes: Its class names.
         batch_size: Images per forward pass. Defaults to 8.
         optimize: Fold each BatchNorm into the convolution before it (mmcv's ``fuse_conv_bn``, what mmdet's own
-            benchmark tool offers) and keep the backbone and neck in channels-last memory, which oneDNN's CPU
-            convolutions run faster (2x for the demo's backbone and neck on 2 cores). The boxes stay the same
-            to float rounding. Defaults to True.
+            benchmark tool offers), keep the backbone, neck and head in channels-last memory, which oneDNN's CPU
+            convolutions run faster (2x for the demo's backbone and neck on 2 cores; see
+            :func:`optimize_for_inference` for the models left in NCHW), and post-process a one-stage
+            detector's batch at once (:mod:`mmext.inference.dense_postprocess`). The boxes stay mmdet's to
+            float rounding. Defaults to True.
     """
 
     def __init__(self, model, cfg, classes: tuple[str, ...], batch_size: int = 8, optimize: bool = True) -> None:
@@ -35,6 +39,7 @@ class BatchPredictor:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         self.model = optimize_for_inference(model) if optimize else model
         self.classes, self.batch_size = classes, batch_size
+        self.batched_postprocess = optimize and _has_batched_postprocess(self.model)
         self.pipeline, self.read = build_array_pipeline(cfg)
 
     def prepare(self, img: np.ndarray) -> dict:
@@ -47,10 +52,27 @@ class BatchPredictor:
         from mmengine.dataset import pseudo_collate
         if not prepared:
             return []
+        paths = paths or [None] * len(prepared)
         with torch.no_grad():
+            if self.batched_postprocess:
+                return self._run_single_stage(pseudo_collate(list(prepared)), paths)
             samples = self.model.test_step(pseudo_collate(list(prepared)))
-        paths = paths or [None] * len(samples)
         return [from_data_sample(s, self.classes, p) for s, p in zip(samples, paths)]
+
+    def _run_single_stage(self, batch: dict, paths: Sequence[str | None]) -> list[Prediction]:
+        """``SingleStageDetector.predict`` with the head's post-processing done for the whole batch at once
+        (:mod:`mmext.inference.dense_postprocess`: mmdet's steps and results, a fraction of the time)."""
+        from mmext.inference.dense_postprocess import batched_predict_by_feat
+        model = self.model
+        # the samples' metainfo (img_shape, scale_factor, ori_shape) is all the post-processing reads: they need
+        # not go through the preprocessor, which would copy each to the device and annotate its padding
+        metas = [sample.metainfo for sample in batch['data_samples']]
+        inputs = model.data_preprocessor(dict(inputs=batch['inputs']), False)['inputs']
+        outs = model.bbox_head(model.extract_feat(inputs))
+        detections = batched_predict_by_feat(model.bbox_head, *outs, batch_img_metas=metas)
+        return [Prediction(boxes.cpu().numpy(), scores.cpu().numpy(), labels.cpu().numpy(), self.classes,
+                           tuple(int(v) for v in meta['ori_shape'][:2]), None, path)
+                for (boxes, scores, labels), meta, path in zip(detections, metas, paths)]
 
     def predict_arrays(self, images: Sequence[np.ndarray]) -> list[Prediction]:
         """Predict on BGR images (as ``cv2.imread`` gives them), ``batch_size`` at a time."""
@@ -128,8 +150,25 @@ def _chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield chunk
 
 
+def _has_batched_postprocess(model) -> bool:
+    """A one-stage detector predicting as ``SingleStageDetector`` does, with a head whose post-processing
+    :mod:`mmext.inference.dense_postprocess` repeats (RetinaNet, FCOS, ATSS, ...)."""
+    from mmdet.models.detectors.single_stage import SingleStageDetector
+    from mmengine.model import BaseModel
+
+    from mmext.inference.dense_postprocess import supports_batched_postprocess
+    kind = type(model)
+    return (isinstance(model, SingleStageDetector) and kind.test_step is BaseModel.test_step
+            and all(getattr(kind, name) is getattr(SingleStageDetector, name) for name in ('predict', 'extract_feat'))
+            and supports_batched_postprocess(model.bbox_head))
+
+
 def optimize_for_inference(model):
-    """Fold BatchNorms into convolutions and put the backbone and neck in channels-last memory (in place).
+    """Fold BatchNorms into convolutions and run the backbone, neck and head in channels-last memory (in place).
+
+    Channels-last is left out for a model with any of mmcv's compiled ops (RoIAlign, deformable convolutions,
+    CARAFE, ...): their CPU kernels read a map as plain NCHW memory whatever its strides, so a channels-last map
+    would give them wrong numbers silently (a two-stage detector's RoI features, for one).
 
     Returns:
         The same model.
@@ -137,11 +176,18 @@ def optimize_for_inference(model):
     import torch
     from mmcv.cnn import fuse_conv_bn
     fuse_conv_bn(model)
-    for name in ('backbone', 'neck'):
+    if uses_compiled_ops(model):
+        return model
+    for name in ('backbone', 'neck', 'bbox_head'):
         part = getattr(model, name, None)
         if isinstance(part, torch.nn.Module):
             part.to(memory_format=torch.channels_last)
     return model
+
+
+def uses_compiled_ops(model) -> bool:
+    """Whether any module of ``model`` is one of mmcv's compiled ops (a class from ``mmcv.ops``)."""
+    return any(type(module).__module__.startswith('mmcv.ops') for module in model.modules())
 
 
 _END = object()
