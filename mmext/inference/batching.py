@@ -8,7 +8,7 @@ from typing import Callable, Iterable, Iterator, Sequence, TypeVar
 import numpy as np
 
 from mmext.inference.pipeline import build_array_pipeline
-from mmext.inference.prediction import Prediction, from_data_sample
+from mmext.inference.prediction import Prediction, from_data_sample, from_tensors
 
 T = TypeVar('T')
 
@@ -70,8 +70,7 @@ class BatchPredictor:
         inputs = model.data_preprocessor(dict(inputs=batch['inputs']), False)['inputs']
         outs = model.bbox_head(model.extract_feat(inputs))
         detections = batched_predict_by_feat(model.bbox_head, *outs, batch_img_metas=metas)
-        return [Prediction(boxes.cpu().numpy(), scores.cpu().numpy(), labels.cpu().numpy(), self.classes,
-                           tuple(int(v) for v in meta['ori_shape'][:2]), None, path)
+        return [from_tensors(boxes, scores, labels, self.classes, meta['ori_shape'], path=path)
                 for (boxes, scores, labels), meta, path in zip(detections, metas, paths)]
 
     def predict_arrays(self, images: Sequence[np.ndarray]) -> list[Prediction]:

@@ -77,12 +77,6 @@ def batched_predict_by_feat(head, cls_scores: list[Tensor], bbox_preds: list[Ten
     return results
 
 
-def as_instances(detections: list[tuple[Tensor, Tensor, Tensor]]) -> list:
-    """:func:`batched_predict_by_feat`'s results as mmdet's ``InstanceData`` (for ``add_pred_to_datasample``)."""
-    from mmengine.structures import InstanceData
-    return [InstanceData(bboxes=boxes, scores=scores, labels=labels) for boxes, scores, labels in detections]
-
-
 def _class_wise_nms(boxes: Tensor, scores: Tensor, labels: Tensor, nms_cfg) -> tuple[Tensor, Tensor]:
     """mmcv's ``batched_nms(boxes, scores, labels, nms_cfg)``: the kept scores and indices, best first.
 
@@ -94,7 +88,7 @@ def _class_wise_nms(boxes: Tensor, scores: Tensor, labels: Tensor, nms_cfg) -> t
     from mmcv.ops import batched_nms
     options = dict(nms_cfg)
     plain = (options.pop('type', 'nms') == 'nms' and len(boxes) < options.pop('split_thr', 10000)
-             and set(options) <= {'iou_threshold', 'offset', 'class_agnostic'})
+             and 'iou_threshold' in options and set(options) <= {'iou_threshold', 'offset', 'class_agnostic'})
     if not plain:
         dets, keep = batched_nms(boxes, scores, labels, nms_cfg)
         return dets[:, -1], keep

@@ -54,14 +54,19 @@ def from_data_sample(sample, classes: tuple[str, ...], path: str | None = None) 
     """A :class:`Prediction` from an mmdet ``DetDataSample`` (its ``pred_instances``, already in the original
     image's pixels: mmdet's ``predict`` rescales them)."""
     pred = sample.pred_instances
-    height, width = sample.ori_shape[:2]
-    masks = pred.get('masks')
+    return from_tensors(pred.bboxes, pred.scores, pred.labels, classes, sample.ori_shape, pred.get('masks'), path)
+
+
+def from_tensors(boxes, scores, labels, classes: tuple[str, ...], image_size, masks=None,
+                 path: str | None = None) -> Prediction:
+    """A :class:`Prediction` from a detector's tensors (on any device, in any float type), in the original
+    image's pixels; ``image_size`` starts with (height, width)."""
     if masks is not None:
         masks = masks.detach().cpu().numpy().astype(bool, copy=False)
-    return Prediction(boxes=pred.bboxes.detach().cpu().numpy().astype(np.float32, copy=False),
-                      scores=pred.scores.detach().cpu().numpy().astype(np.float32, copy=False),
-                      labels=pred.labels.detach().cpu().numpy().astype(np.int64, copy=False),
-                      classes=classes, image_size=(int(height), int(width)), masks=masks, path=path)
+    return Prediction(boxes=boxes.detach().cpu().numpy().astype(np.float32, copy=False),
+                      scores=scores.detach().cpu().numpy().astype(np.float32, copy=False),
+                      labels=labels.detach().cpu().numpy().astype(np.int64, copy=False),
+                      classes=classes, image_size=(int(image_size[0]), int(image_size[1])), masks=masks, path=path)
 
 
 def empty_prediction(classes: tuple[str, ...], image_size: tuple[int, int], path: str | None = None) -> Prediction:

@@ -12,7 +12,7 @@ import torch
 from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
 
-from mmext.inference.dense_postprocess import as_instances, batched_predict_by_feat, supports_batched_postprocess
+from mmext.inference.dense_postprocess import batched_predict_by_feat, supports_batched_postprocess
 
 NUM_CLASSES = 3
 TEST_CFG = dict(nms_pre=1000, min_bbox_size=0, score_thr=0.05, nms=dict(type='nms', iou_threshold=0.5),
@@ -49,12 +49,12 @@ def _outputs(head, seed: int = 0, ties: bool = False) -> tuple:
 
 def _assert_same_as_mmdet(head, outs) -> int:
     want = head.predict_by_feat(*outs, batch_img_metas=METAS, rescale=True)
-    got = as_instances(batched_predict_by_feat(head, *outs, batch_img_metas=METAS))
+    got = batched_predict_by_feat(head, *outs, batch_img_metas=METAS)
     total = 0
-    for image, (g, w) in enumerate(zip(got, want)):
-        assert torch.equal(g.labels, w.labels), f'image {image}: labels or their order differ'
-        torch.testing.assert_close(g.bboxes, w.bboxes, rtol=0, atol=1e-4)
-        torch.testing.assert_close(g.scores, w.scores, rtol=0, atol=1e-6)
+    for image, ((boxes, scores, labels), w) in enumerate(zip(got, want)):
+        assert torch.equal(labels, w.labels), f'image {image}: labels or their order differ'
+        torch.testing.assert_close(boxes, w.bboxes, rtol=0, atol=1e-4)
+        torch.testing.assert_close(scores, w.scores, rtol=0, atol=1e-6)
         total += len(w)
     return total
 
